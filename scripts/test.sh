@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite: system packages, build, types, lint, then vitest on the embedded
+# database (PGlite) and on PostgreSQL. PostgreSQL is required in CI (CI=true); elsewhere its run
+# is skipped with a notice when no server answers at PARLEY_TEST_DATABASE_URL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-system-deps.sh
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npm run build
+npm run typecheck
+npm run lint
+
+echo "== vitest on PGlite (embedded)"
+env -u PARLEY_TEST_DATABASE_URL npx vitest run
+
+PG_URL="${PARLEY_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+if node -e "const c=new (require('pg').Client)({connectionString:process.argv[1]});c.connect().then(()=>c.end()).then(()=>process.exit(0),()=>process.exit(1))" "$PG_URL"; then
+  echo "== vitest on PostgreSQL ($PG_URL)"
+  PARLEY_TEST_DATABASE_URL="$PG_URL" npx vitest run
+elif [ "${CI:-}" = "true" ]; then
+  echo "PostgreSQL is not reachable at $PG_URL, and CI requires it" >&2
+  exit 1
+else
+  echo "== PostgreSQL not reachable at $PG_URL: skipped its run (set PARLEY_TEST_DATABASE_URL)"
+fi

@@ -1,0 +1,107 @@
+import type { AssistantCreate, AssistantPatch, AssistantSpec } from './assistant-schema.js';
+import { EVENT_TYPES } from './assistant-schema.js';
+
+/** `{"name": "x"}` becomes this: a complete assistant that can take a call. */
+export const assistantDefaults = {
+  welcomeMessage: 'Hello! How can I help you today?',
+  welcomeMessageMode: 'automatic',
+  welcomeMessageInterruptionsEnabled: false,
+  endCallMessage: 'Thank you for calling. Goodbye!',
+  endCallPhrases: ['goodbye'],
+  bargeInEnabled: true,
+  assistantProvider: 'openai',
+  assistantModel: 'gpt-4o-mini',
+  assistantSystemPrompt: 'You are a helpful voice assistant. Keep your replies short and conversational.',
+  assistantTemperature: 0.7,
+  assistantMaxTokens: 250,
+  assistantAnalysis: {
+    summary: { enabled: true },
+    successEvaluation: { enabled: false, rubric: 'pass-fail' },
+    structuredData: { enabled: false },
+  },
+  assistantServer: {
+    enabled: true,
+    messages: [...EVENT_TYPES],
+    timeoutSeconds: 20,
+    headers: {},
+    format: 'interactly',
+  },
+  config: {
+    speech: {
+      stt: { provider: 'pocketsphinx', language: 'en-US', endpointingMs: 500 },
+      tts: { provider: 'flite', voice: 'slt' },
+    },
+  },
+  tools: [],
+  maxDurationSeconds: 600,
+  idleTimeoutSeconds: 10,
+  idleMessage: 'Are you still there?',
+  recordingEnabled: true,
+} as const satisfies Omit<AssistantSpec, 'name'>;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * JSON merge (RFC 7396 without `null` deletion): objects merge key by key, arrays and scalars
+ * replace. Used both to apply defaults and to apply a PATCH to a stored assistant.
+ */
+export function mergeDeep<T>(base: T, patch: unknown): T {
+  if (!isPlainObject(base) || !isPlainObject(patch)) return (patch === undefined ? base : patch) as T;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    out[key] = isPlainObject(value) && isPlainObject(out[key]) ? mergeDeep(out[key], value) : value;
+  }
+  return out as T;
+}
+
+export function withDefaults(input: AssistantCreate): AssistantSpec {
+  return mergeDeep(structuredClone(assistantDefaults) as unknown as AssistantSpec, input);
+}
+
+export const REDACTED = '[redacted]';
+
+/**
+ * A PATCH may send back what GET returned: header values of "[redacted]" mean "keep the stored
+ * value", so round-tripping an assistant never overwrites its secrets.
+ */
+export function applyPatch(stored: AssistantSpec, patch: AssistantPatch): AssistantSpec {
+  const next = mergeDeep(stored, patch);
+  const keep = (
+    incoming: Record<string, string> | undefined,
+    current: Record<string, string> | undefined,
+  ) => {
+    if (!incoming) return;
+    for (const [name, value] of Object.entries(incoming)) {
+      if (value === REDACTED && current?.[name] !== undefined) incoming[name] = current[name];
+    }
+  };
+  keep(next.assistantServer.headers, stored.assistantServer.headers);
+  for (const tool of next.tools) {
+    if (tool.type !== 'function' || !tool.server) continue;
+    const before = stored.tools.find((t) => t.type === 'function' && t.name === tool.name);
+    const beforeServer = before?.type === 'function' ? before.server : undefined;
+    keep(tool.server.headers, beforeServer?.headers);
+    if (tool.server.secret === undefined && beforeServer?.secret !== undefined)
+      tool.server.secret = beforeServer.secret;
+  }
+  return next;
+}
+
+/** Secrets never leave the server: `secret` is dropped, header values become "[redacted]". */
+export function redactSpec<T extends AssistantSpec>(spec: T): T {
+  const copy = structuredClone(spec);
+  const redactHeaders = (headers: Record<string, string> | undefined) =>
+    headers ? Object.fromEntries(Object.keys(headers).map((k) => [k, REDACTED])) : headers;
+  const { secret: _secret, ...server } = copy.assistantServer;
+  copy.assistantServer = { ...server, headers: redactHeaders(server.headers) ?? {} };
+  copy.tools = copy.tools.map((tool) => {
+    if (tool.type !== 'function' || !tool.server) return tool;
+    const { secret: _s, ...toolServer } = tool.server;
+    const headers = redactHeaders(toolServer.headers);
+    return { ...tool, server: headers ? { ...toolServer, headers } : toolServer };
+  });
+  return copy;
+}

@@ -1,0 +1,111 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/**
+ * Every setting Parley reads, all from environment variables. The README's configuration
+ * table is this list.
+ */
+export const ConfigSchema = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  host: Type.String({ minLength: 1 }),
+  /** Public base URL used in links handed to clients (WebSocket join URLs, recording URLs). */
+  publicUrl: Type.Optional(Type.String({ minLength: 1 })),
+  dataDir: Type.String({ minLength: 1 }),
+  databaseUrl: Type.Optional(Type.String({ minLength: 1 })),
+  bootstrapKey: Type.Optional(Type.String({ minLength: 16 })),
+  logLevel: Type.Union([
+    Type.Literal('fatal'),
+    Type.Literal('error'),
+    Type.Literal('warn'),
+    Type.Literal('info'),
+    Type.Literal('debug'),
+    Type.Literal('trace'),
+    Type.Literal('silent'),
+  ]),
+  bodyLimitBytes: Type.Integer({ minimum: 1024 }),
+  allowPrivateWebhooks: Type.Boolean(),
+});
+export type Config = Static<typeof ConfigSchema>;
+
+export const defaultConfig = {
+  port: 3000,
+  host: '0.0.0.0',
+  dataDir: './.parley',
+  logLevel: 'info',
+  bodyLimitBytes: 1_048_576,
+  allowPrivateWebhooks: false,
+} as const satisfies Partial<Config>;
+
+/** One row of the README configuration table. */
+export const environmentVariables = [
+  ['PORT', 'HTTP port', '3000'],
+  ['HOST', 'Interface to listen on', '0.0.0.0'],
+  ['PARLEY_PUBLIC_URL', 'Base URL clients use to reach this server (join links)', 'http://localhost:PORT'],
+  ['PARLEY_DATA_DIR', 'Where the embedded database (PGlite) and local files live', './.parley'],
+  ['DATABASE_URL', 'PostgreSQL connection string; when set, PostgreSQL is used instead of PGlite', '(unset)'],
+  ['PARLEY_BOOTSTRAP_KEY', 'An API key (≥ 16 chars) seeded at start for the team "default"', '(unset)'],
+  ['PARLEY_LOG_LEVEL', 'fatal, error, warn, info, debug, trace or silent', 'info'],
+  ['PARLEY_BODY_LIMIT_BYTES', 'Largest accepted request body; larger ones get 413', '1048576'],
+  [
+    'PARLEY_ALLOW_PRIVATE_WEBHOOKS',
+    '1 allows webhooks to private/loopback addresses (development only)',
+    '0',
+  ],
+] as const;
+
+const envNameOf: Record<keyof Config, string> = {
+  port: 'PORT',
+  host: 'HOST',
+  publicUrl: 'PARLEY_PUBLIC_URL',
+  dataDir: 'PARLEY_DATA_DIR',
+  databaseUrl: 'DATABASE_URL',
+  bootstrapKey: 'PARLEY_BOOTSTRAP_KEY',
+  logLevel: 'PARLEY_LOG_LEVEL',
+  bodyLimitBytes: 'PARLEY_BODY_LIMIT_BYTES',
+  allowPrivateWebhooks: 'PARLEY_ALLOW_PRIVATE_WEBHOOKS',
+};
+
+export class ConfigError extends Error {}
+
+function integer(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
+  return Number(raw);
+}
+
+function flag(name: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
+}
+
+function optional(raw: string | undefined): string | undefined {
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const config: Config = {
+    port: integer('PORT', env.PORT, defaultConfig.port),
+    host: optional(env.HOST) ?? defaultConfig.host,
+    publicUrl: optional(env.PARLEY_PUBLIC_URL),
+    dataDir: optional(env.PARLEY_DATA_DIR) ?? defaultConfig.dataDir,
+    databaseUrl: optional(env.DATABASE_URL),
+    bootstrapKey: optional(env.PARLEY_BOOTSTRAP_KEY),
+    logLevel: (optional(env.PARLEY_LOG_LEVEL) ?? defaultConfig.logLevel) as Config['logLevel'],
+    bodyLimitBytes: integer(
+      'PARLEY_BODY_LIMIT_BYTES',
+      env.PARLEY_BODY_LIMIT_BYTES,
+      defaultConfig.bodyLimitBytes,
+    ),
+    allowPrivateWebhooks: flag('PARLEY_ALLOW_PRIVATE_WEBHOOKS', env.PARLEY_ALLOW_PRIVATE_WEBHOOKS),
+  };
+  if (config.publicUrl === undefined) delete config.publicUrl;
+  if (config.databaseUrl === undefined) delete config.databaseUrl;
+  if (config.bootstrapKey === undefined) delete config.bootstrapKey;
+  const first = Value.Errors(ConfigSchema, config).First();
+  if (first) {
+    const field = first.path.replace(/^\//, '') as keyof Config;
+    throw new ConfigError(`invalid configuration ${envNameOf[field] ?? field}: ${first.message}`);
+  }
+  return config;
+}

@@ -1,0 +1,48 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { type DatabaseHandle, pingDatabase } from '../db/database.js';
+
+const HealthSchema = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+  uptimeMs: Type.Integer(),
+  database: Type.Object({
+    kind: Type.String(),
+    ok: Type.Boolean(),
+    latencyMs: Type.Number(),
+    error: Type.Optional(Type.String()),
+  }),
+});
+
+export async function healthRoutes(app: FastifyInstance, opts: { database: DatabaseHandle }): Promise<void> {
+  app.get(
+    '/health',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Process and database health',
+        security: [],
+        response: { 200: HealthSchema, 503: HealthSchema },
+      },
+    },
+    async (_request, reply) => {
+      const started = performance.now();
+      let error: string | undefined;
+      try {
+        await pingDatabase(opts.database.db);
+      } catch (e) {
+        error = e instanceof Error ? e.message : String(e);
+      }
+      const body = {
+        status: error ? ('degraded' as const) : ('ok' as const),
+        uptimeMs: Math.round(process.uptime() * 1000),
+        database: {
+          kind: opts.database.kind,
+          ok: !error,
+          latencyMs: Math.round((performance.now() - started) * 100) / 100,
+          ...(error ? { error } : {}),
+        },
+      };
+      return reply.status(error ? 503 : 200).send(body);
+    },
+  );
+}

@@ -1,0 +1,36 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+/**
+ * Structured logs (pino). Secrets must never reach a log line: request headers are not
+ * serialised at all, and these paths are censored wherever they appear.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'apiKey',
+  'key',
+  'secret',
+  '*.secret',
+  '*.apiKey',
+  'assistantServer.secret',
+  'assistantServer.headers',
+  '*.headers',
+];
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: {
+        req: (req: { id?: string; method?: string; url?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url?.replace(/([?&](token|key)=)[^&]*/gi, '$1[redacted]'),
+        }),
+      },
+    },
+    destination,
+  );
+}

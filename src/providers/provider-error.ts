@@ -1,0 +1,44 @@
+/**
+ * The one error type every provider (LLM, STT, TTS) throws or emits. It maps 1:1 onto the
+ * contract's `error` event: `error{type, code, message, provider, retryable}`.
+ */
+export type ProviderErrorType = 'llm_error' | 'stt_error' | 'tts_error' | 'tool_error' | 'webhook_error';
+
+export class ProviderError extends Error {
+  readonly type: ProviderErrorType;
+  readonly code: string;
+  readonly provider: string;
+  readonly retryable: boolean;
+
+  constructor(init: {
+    type: ProviderErrorType;
+    code: string;
+    message: string;
+    provider: string;
+    retryable: boolean;
+    cause?: unknown;
+  }) {
+    super(init.message, { cause: init.cause });
+    this.name = 'ProviderError';
+    this.type = init.type;
+    this.code = init.code;
+    this.provider = init.provider;
+    this.retryable = init.retryable;
+  }
+
+  toEventError(): {
+    type: ProviderErrorType;
+    code: string;
+    message: string;
+    provider: string;
+    retryable: boolean;
+  } {
+    return {
+      type: this.type,
+      code: this.code,
+      message: this.message,
+      provider: this.provider,
+      retryable: this.retryable,
+    };
+  }
+}

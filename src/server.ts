@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config/config.js';
+import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
+import { buildApp } from './http/app.js';
+import { createLogger } from './logger.js';
+import { addApiKey, DEFAULT_TEAM_NAME, findOrCreateTeam } from './tenancy/api-keys.js';
+
+export interface Parley {
+  app: FastifyInstance;
+  database: DatabaseHandle;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export async function openConfiguredDatabase(config: Config, logger: Logger): Promise<DatabaseHandle> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const applied = await migrateToLatest(database.db);
+  logger.info({ database: database.kind, applied }, 'database ready');
+  return database;
+}
+
+/** Opens storage, migrates, seeds the bootstrap key and builds the HTTP app (not yet listening). */
+export async function createParley(
+  config: Config,
+  options: { logger?: Logger; database?: DatabaseHandle } = {},
+): Promise<Parley> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const database = options.database ?? (await openConfiguredDatabase(config, logger));
+  if (config.bootstrapKey) {
+    const team = await findOrCreateTeam(database.db, DEFAULT_TEAM_NAME);
+    await addApiKey(database.db, team.id, config.bootstrapKey, 'bootstrap');
+    logger.info({ teamId: team.id }, 'bootstrap key seeded');
+  }
+  const app = await buildApp({ config, database, logger });
+  return {
+    app,
+    database,
+    logger,
+    close: async () => {
+      await app.close();
+      await database.close();
+    },
+  };
+}
