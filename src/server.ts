@@ -5,11 +5,15 @@ import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/databas
 import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { addApiKey, DEFAULT_TEAM_NAME, findOrCreateTeam } from './tenancy/api-keys.js';
+import { Dispatcher, type DispatcherOptions } from './webhooks/delivery/dispatcher.js';
+import { Outbox } from './webhooks/outbox.js';
 
 export interface Parley {
   app: FastifyInstance;
   database: DatabaseHandle;
   logger: Logger;
+  dispatcher: Dispatcher;
+  outbox: Outbox;
   close(): Promise<void>;
 }
 
@@ -23,7 +27,7 @@ export async function openConfiguredDatabase(config: Config, logger: Logger): Pr
 /** Opens storage, migrates, seeds the bootstrap key and builds the HTTP app (not yet listening). */
 export async function createParley(
   config: Config,
-  options: { logger?: Logger; database?: DatabaseHandle } = {},
+  options: { logger?: Logger; database?: DatabaseHandle; dispatcher?: Partial<DispatcherOptions> } = {},
 ): Promise<Parley> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const database = options.database ?? (await openConfiguredDatabase(config, logger));
@@ -32,13 +36,27 @@ export async function createParley(
     await addApiKey(database.db, team.id, config.bootstrapKey, 'bootstrap');
     logger.info({ teamId: team.id }, 'bootstrap key seeded');
   }
-  const app = await buildApp({ config, database, logger });
+  const dispatcher = new Dispatcher(database.db, logger.child({ component: 'webhooks' }), {
+    allowPrivate: config.allowPrivateWebhooks,
+    ...options.dispatcher,
+  });
+  const outbox = new Outbox(
+    database.db,
+    dispatcher,
+    logger.child({ component: 'webhooks' }),
+    config.allowPrivateWebhooks,
+  );
+  const app = await buildApp({ config, database, logger, dispatcher, outbox });
+  await dispatcher.start();
   return {
     app,
     database,
     logger,
+    dispatcher,
+    outbox,
     close: async () => {
       await app.close();
+      await dispatcher.stop();
       await database.close();
     },
   };

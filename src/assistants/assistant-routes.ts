@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/database.js';
-import { ErrorResponseSchema, notFound } from '../http/api-error.js';
+import { ApiError, ErrorResponseSchema, notFound } from '../http/api-error.js';
 import { decodeCursor, PageQuery, page } from '../shared/pagination.js';
+import { webhookSecretProblem } from '../webhooks/http/signing.js';
 import { applyPatch, withDefaults } from './assistant-defaults.js';
 import {
   type AssistantCreate,
@@ -10,6 +11,7 @@ import {
   type AssistantPatch,
   AssistantPatchSchema,
   AssistantSchema,
+  type AssistantSpec,
 } from './assistant-schema.js';
 import {
   deleteAssistant,
@@ -20,6 +22,19 @@ import {
   toAssistant,
   updateAssistant,
 } from './assistant-store.js';
+
+/** A `whsec_` secret must be valid base64 after the prefix (Standard Webhooks reads it so). */
+function checkSecrets(spec: AssistantSpec): AssistantSpec {
+  const check = (secret: string | undefined, field: string) => {
+    const problem = secret ? webhookSecretProblem(secret) : null;
+    if (problem) throw new ApiError(400, 'invalid_request', `${field} ${problem}`, field);
+  };
+  check(spec.assistantServer.secret, 'assistantServer.secret');
+  spec.tools.forEach((tool, i) => {
+    if (tool.type === 'function') check(tool.server?.secret, `tools.${i}.server.secret`);
+  });
+  return spec;
+}
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 const errors = { 400: ErrorResponseSchema, 401: ErrorResponseSchema, 404: ErrorResponseSchema };
@@ -40,7 +55,7 @@ export async function assistantRoutes(app: FastifyInstance, opts: { db: Db }): P
       },
     },
     async (request, reply) => {
-      const row = await insertAssistant(db, request.team.id, withDefaults(request.body));
+      const row = await insertAssistant(db, request.team.id, checkSecrets(withDefaults(request.body)));
       return reply.status(201).send(toAssistant(row));
     },
   );

@@ -36,6 +36,62 @@ export interface CallsTable {
   created_at: CreatedAt;
   updated_at: UpdatedAt;
   record: JSONColumnType<Record<string, unknown>, string, string>;
+  event_sequence: Generated<number>;
+}
+
+export interface CallEventsTable {
+  id: string;
+  team_id: string;
+  call_id: string | null;
+  sequence: number;
+  type: string;
+  payload: JSONColumnType<Record<string, unknown>, string, string>;
+  created_at: CreatedAt;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  team_id: string;
+  event_id: string;
+  call_id: string | null;
+  sequence: number;
+  event_type: string;
+  /** 'notification' (queued, retried) or 'sync' (tool-calls, assistant-request, tests). */
+  mode: string;
+  endpoint_url: string;
+  target: JSONColumnType<Record<string, unknown>, string, string>;
+  /** pending | delivered | failed */
+  status: string;
+  attempt_count: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string, Date | string>;
+  first_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  lease_owner: string | null;
+  lease_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_status_code: number | null;
+  last_error: string | null;
+  replay_of: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  completed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  delivery_id: string;
+  attempted_at: ColumnType<Date, Date | string, never>;
+  url: string;
+  status_code: number | null;
+  latency_ms: number;
+  error: string | null;
+  response_snippet: string;
+}
+
+export interface WebhookEndpointsTable {
+  team_id: string;
+  url: string;
+  disabled_at: Date | null;
+  disabled_reason: string | null;
+  updated_at: UpdatedAt;
 }
 
 export interface Database {
@@ -43,4 +99,8 @@ export interface Database {
   api_keys: ApiKeysTable;
   assistants: AssistantsTable;
   calls: CallsTable;
+  call_events: CallEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  webhook_endpoints: WebhookEndpointsTable;
 }

@@ -7,6 +7,10 @@ import { assistantRoutes } from '../assistants/assistant-routes.js';
 import { callRoutes } from '../calls/call-routes.js';
 import type { Config } from '../config/config.js';
 import type { DatabaseHandle } from '../db/database.js';
+import type { Dispatcher } from '../webhooks/delivery/dispatcher.js';
+import { eventSchemas } from '../webhooks/events/event-schemas.js';
+import type { Outbox } from '../webhooks/outbox.js';
+import { eventSchemaRoutes, webhookRoutes } from '../webhooks/webhook-routes.js';
 import { errorHandler } from './api-error.js';
 import { authenticate } from './auth.js';
 import { healthRoutes } from './health-routes.js';
@@ -16,6 +20,8 @@ export interface AppDeps {
   config: Config;
   database: DatabaseHandle;
   logger: Logger;
+  dispatcher: Dispatcher;
+  outbox: Outbox;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -51,7 +57,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         description:
           'Assistants, calls and webhook deliveries. Authenticate with `Authorization: Bearer <API key>`. Errors are `{"error": {"code", "message", "field"?}}`.',
       },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } },
+        // The webhook events your server receives, shown in the docs next to the API.
+        schemas: Object.fromEntries(
+          Object.entries(eventSchemas).map(([type, schema]) => [
+            `WebhookEvent-${type}`,
+            schema as unknown as object,
+          ]),
+        ),
+      },
       security: [{ apiKey: [] }],
     },
   });
@@ -59,12 +74,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { database: deps.database });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(eventSchemaRoutes);
 
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', authenticate(deps.database.db));
       await v1.register(assistantRoutes, { db: deps.database.db });
       await v1.register(callRoutes, { db: deps.database.db });
+      await v1.register(webhookRoutes, {
+        db: deps.database.db,
+        dispatcher: deps.dispatcher,
+        outbox: deps.outbox,
+      });
     },
     { prefix: '/v1' },
   );

@@ -8,6 +8,7 @@ import type { DatabaseHandle } from '../../src/db/database.js';
 import { createLogger } from '../../src/logger.js';
 import { createParley, type Parley } from '../../src/server.js';
 import { createApiKey } from '../../src/tenancy/api-keys.js';
+import type { DispatcherOptions } from '../../src/webhooks/delivery/dispatcher.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export interface TestServer {
@@ -26,7 +27,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  dispatcher: Partial<DispatcherOptions> = {},
+): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-test-'));
   const testDatabase = await createTestDatabase(dataDir);
   const logs: string[] = [];
@@ -44,7 +48,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   });
   const boot = async () => {
     const database = await testDatabase.open();
-    return createParley(config, { database, logger: createLogger(config.logLevel, sink) });
+    return createParley(config, { database, logger: createLogger(config.logLevel, sink), dispatcher });
   };
   let parley = await boot();
   const server: TestServer = {

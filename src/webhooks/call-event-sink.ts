@@ -1,0 +1,31 @@
+import type { CallContext, EventSpec } from './events/build-event.js';
+import type { EventMessage, ToolCall } from './events/event-schemas.js';
+
+import type { ToolCallResult } from './http/parse-reply.js';
+
+export type { ToolCallResult };
+
+/**
+ * How the call engine reports a call through the webhook contract. The engine owns the call's
+ * state; the sink persists it and its events together and delivers them.
+ */
+export interface CallEventSink {
+  /**
+   * Persists `ctx.call` (the new state) and appends these events to the call's event log in
+   * one transaction (stable ids, next sequence numbers), then starts their delivery at once.
+   * Notifications are delivered at least once; the promise resolves once they are durable.
+   */
+  record(ctx: CallContext, events: readonly EventSpec[]): Promise<EventMessage[]>;
+
+  /**
+   * Records a `tool-calls` event and sends it to each tool's own server (or the assistant's),
+   * waiting at most 10 s (less where the tool says so). Never throws: timeouts, refusals and
+   * unusable replies become `{ok: false, error}` for the model, and every attempt is logged in
+   * the delivery log. Every requested id has an entry in the result.
+   */
+  requestToolCalls(
+    ctx: CallContext,
+    toolCalls: readonly ToolCall[],
+    signal: AbortSignal,
+  ): Promise<Map<string, ToolCallResult>>;
+}

@@ -1,0 +1,187 @@
+import { sql } from 'kysely';
+import type { Db } from '../../db/database.js';
+import type { EventMessage } from '../events/event-schemas.js';
+import { type AttemptRecord, type DeliveryJob, type DeliveryUpdate, laneKeyOf } from './delivery-job.js';
+import type { DeliveryTarget } from './routing.js';
+import { serializeEvent } from './wire-format.js';
+
+/** SQL for the delivery tables: batched writes for the hot path, claims for recovery. */
+
+export interface DeliveryRowInput {
+  id: string;
+  teamId: string;
+  eventId: string;
+  callId: string | null;
+  sequence: number;
+  eventType: string;
+  mode: 'notification' | 'sync';
+  target: DeliveryTarget;
+  status: 'pending' | 'delivered' | 'failed';
+  nextAttemptAt: number;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  replayOf?: string | null;
+}
+
+export async function insertDeliveries(db: Db, rows: readonly DeliveryRowInput[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto('webhook_deliveries')
+    .values(
+      rows.map((r) => ({
+        id: r.id,
+        team_id: r.teamId,
+        event_id: r.eventId,
+        call_id: r.callId,
+        sequence: r.sequence,
+        event_type: r.eventType,
+        mode: r.mode,
+        endpoint_url: r.target.url,
+        target: JSON.stringify(r.target),
+        status: r.status,
+        next_attempt_at: new Date(r.nextAttemptAt),
+        lease_owner: r.leaseOwner,
+        lease_until: r.leaseUntil === null ? null : new Date(r.leaseUntil),
+        replay_of: r.replayOf ?? null,
+      })),
+    )
+    .execute();
+}
+
+/** One statement per table, however many attempts finished since the last flush. */
+export async function writeAttemptResults(
+  db: Db,
+  attempts: readonly AttemptRecord[],
+  updates: readonly DeliveryUpdate[],
+): Promise<void> {
+  if (attempts.length === 0 && updates.length === 0) return;
+  await db.transaction().execute(async (tx) => {
+    if (attempts.length > 0) {
+      await tx
+        .insertInto('webhook_attempts')
+        .values(
+          attempts.map((a) => ({
+            id: a.id,
+            delivery_id: a.deliveryId,
+            attempted_at: new Date(a.attemptedAt),
+            url: a.url,
+            status_code: a.statusCode,
+            latency_ms: a.latencyMs,
+            error: a.error,
+            response_snippet: a.responseSnippet,
+          })),
+        )
+        .execute();
+    }
+    if (updates.length > 0) {
+      const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+      const values = sql.join(
+        updates.map(
+          (u) =>
+            sql`(${u.id}, ${u.status}, ${u.attemptCount}::int, ${iso(u.nextAttemptAt)}::timestamptz, ${iso(u.firstAttemptAt)}::timestamptz, ${u.lastStatusCode}::int, ${u.lastError}::text, ${iso(u.leaseUntil)}::timestamptz, ${iso(u.completedAt)}::timestamptz)`,
+        ),
+      );
+      await sql`
+        update webhook_deliveries d set
+          status = v.status,
+          attempt_count = v.attempt_count,
+          next_attempt_at = v.next_attempt_at,
+          first_attempt_at = coalesce(d.first_attempt_at, v.first_attempt_at),
+          last_status_code = v.last_status_code,
+          last_error = v.last_error,
+          lease_until = v.lease_until,
+          lease_owner = case when v.lease_until is null then null else d.lease_owner end,
+          completed_at = v.completed_at,
+          updated_at = now()
+        from (values ${values}) as v(id, status, attempt_count, next_attempt_at, first_attempt_at, last_status_code, last_error, lease_until, completed_at)
+        where d.id = v.id`.execute(tx);
+    }
+  });
+}
+
+/**
+ * Claims due deliveries whose lease has expired (crashed owner, long retry released to the
+ * sweeper, another instance's work abandoned). `for update skip locked` lets several instances
+ * sweep the same table without handing one delivery to two of them.
+ */
+export async function claimDueDeliveries(
+  db: Db,
+  owner: string,
+  leaseMs: number,
+  limit: number,
+): Promise<DeliveryJob[]> {
+  const result = await sql<{
+    id: string;
+    team_id: string;
+    event_id: string;
+    call_id: string | null;
+    sequence: number;
+    event_type: string;
+    target: DeliveryTarget;
+    attempt_count: number;
+    first_attempt_at: Date | null;
+    created_at: Date;
+    next_attempt_at: Date;
+    payload: EventMessage;
+  }>`
+    with due as (
+      select id from webhook_deliveries
+      where status = 'pending' and mode = 'notification' and next_attempt_at <= now()
+        and (lease_until is null or lease_until < now())
+      order by next_attempt_at
+      limit ${limit}
+      for update skip locked
+    )
+    update webhook_deliveries d
+      set lease_owner = ${owner}, lease_until = now() + (${leaseMs} * interval '1 millisecond')
+      from due, call_events e
+      where d.id = due.id and e.id = d.event_id
+      returning d.id, d.team_id, d.event_id, d.call_id, d.sequence, d.event_type, d.target, d.attempt_count,
+        d.first_attempt_at, d.created_at, d.next_attempt_at, e.payload`.execute(db);
+  return result.rows.map((r) => ({
+    id: r.id,
+    teamId: r.team_id,
+    eventId: r.event_id,
+    eventType: r.event_type,
+    callId: r.call_id,
+    sequence: r.sequence,
+    laneKey: laneKeyOf(r.call_id, r.target.url, r.id),
+    body: serializeEvent(r.payload, r.target.format),
+    target: r.target,
+    attemptCount: r.attempt_count,
+    firstAttemptAt: r.first_attempt_at ? r.first_attempt_at.getTime() : null,
+    createdAt: r.created_at.getTime(),
+    nextAttemptAt: r.next_attempt_at.getTime(),
+  }));
+}
+
+/** Keeps this process's leases alive while it holds deliveries in memory. */
+export async function renewLeases(db: Db, owner: string, leaseMs: number): Promise<void> {
+  await sql`update webhook_deliveries set lease_until = now() + (${leaseMs} * interval '1 millisecond')
+    where lease_owner = ${owner} and status = 'pending' and lease_until is not null`.execute(db);
+}
+
+export async function disableEndpoint(db: Db, teamId: string, url: string, reason: string): Promise<void> {
+  await db
+    .insertInto('webhook_endpoints')
+    .values({ team_id: teamId, url, disabled_at: new Date(), disabled_reason: reason })
+    .onConflict((oc) =>
+      oc
+        .columns(['team_id', 'url'])
+        .doUpdateSet({ disabled_at: new Date(), disabled_reason: reason, updated_at: new Date() }),
+    )
+    .execute();
+}
+
+export async function loadDisabledEndpoints(db: Db): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('webhook_endpoints')
+    .select(['team_id', 'url'])
+    .where('disabled_at', 'is not', null)
+    .execute();
+  return new Set(rows.map((r) => endpointKey(r.team_id, r.url)));
+}
+
+export function endpointKey(teamId: string, url: string): string {
+  return `${teamId} ${url}`;
+}

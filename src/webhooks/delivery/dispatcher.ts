@@ -1,0 +1,393 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/database.js';
+import { nextRetryDelayMs, RETRY_HORIZON_MS } from '../http/backoff.js';
+import { classifyOutcome, parseRetryAfter, type SendResult, sendWebhook } from '../http/send.js';
+import { buildSignedHeaders } from '../http/signing.js';
+import type { AttemptRecord, DeliveryJob, DeliveryUpdate } from './delivery-job.js';
+import {
+  claimDueDeliveries,
+  disableEndpoint,
+  endpointKey,
+  loadDisabledEndpoints,
+  renewLeases,
+  writeAttemptResults,
+} from './delivery-store.js';
+
+export interface DispatcherOptions {
+  allowPrivate: boolean;
+  /** Later events of a (call, endpoint) wait this long at most for a failing earlier one. */
+  orderingHoldMs: number;
+  /** How often the sweeper looks for due deliveries it does not hold (crash recovery, long retries). */
+  sweepIntervalMs: number;
+  /** Lease on deliveries held in memory; renewed every third of it. A crashed owner's expire. */
+  leaseMs: number;
+  /** Retries sooner than this stay in memory; later ones go back to the table for the sweeper. */
+  inMemoryRetryMs: number;
+  /** Scales computed back-off (not a receiver's Retry-After): tests and benchmarks shrink it. */
+  retryDelayScale: number;
+  maxInFlight: number;
+  maxResponseBytes: number;
+  /** Results are written in batches, at most this long after the attempt. */
+  flushDelayMs: number;
+  random: () => number;
+}
+
+export const defaultDispatcherOptions = {
+  allowPrivate: false,
+  orderingHoldMs: 30_000,
+  sweepIntervalMs: 1_000,
+  leaseMs: 30_000,
+  inMemoryRetryMs: 60_000,
+  retryDelayScale: 1,
+  maxInFlight: 512,
+  maxResponseBytes: 64 * 1024,
+  flushDelayMs: 5,
+  random: Math.random,
+} as const satisfies DispatcherOptions;
+
+interface Lane {
+  key: string;
+  jobs: DeliveryJob[];
+  busy: boolean;
+  timer: NodeJS.Timeout | undefined;
+  wakeAt: number;
+}
+
+/**
+ * Sends notification deliveries: at once when they are recorded (no polling delay), in
+ * sequence order per (call, endpoint) lane, with retries held in memory while they are short.
+ * A sweeper claims whatever no live process holds (after a crash, or long retries), so the
+ * table, not this memory, is the source of truth.
+ *
+ * Hand-written rather than pg-boss/graphile-worker: those poll (hundreds of ms to seconds of
+ * latency), do not run on PGlite, and cannot give per-(call, endpoint) ordering with a bounded
+ * hold; the outbox rows written in the state change's own transaction are the queue.
+ */
+export class Dispatcher {
+  readonly owner = `disp_${randomBytes(6).toString('hex')}`;
+  private readonly options: DispatcherOptions;
+  private readonly lanes = new Map<string, Lane>();
+  private readonly held = new Set<string>();
+  private readonly waiting: Lane[] = [];
+  private inFlight = 0;
+  private disabled = new Set<string>();
+  private pendingAttempts: AttemptRecord[] = [];
+  private pendingUpdates: DeliveryUpdate[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private sweeping = false;
+  private stopped = false;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly logger: Logger,
+    options: Partial<DispatcherOptions> = {},
+  ) {
+    this.options = { ...defaultDispatcherOptions, ...options };
+  }
+
+  async start(): Promise<void> {
+    this.disabled = await loadDisabledEndpoints(this.db);
+    this.sweepTimer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs);
+    this.renewTimer = setInterval(
+      () =>
+        void renewLeases(this.db, this.owner, this.options.leaseMs).catch((e) =>
+          this.logger.warn({ err: e }, 'lease renewal failed'),
+        ),
+      Math.max(100, Math.floor(this.options.leaseMs / 3)),
+    );
+    void this.sweep();
+  }
+
+  /** Stops sending; in-flight attempts finish and their results are written. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.sweepTimer);
+    clearInterval(this.renewTimer);
+    for (const lane of this.lanes.values()) clearTimeout(lane.timer);
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.flush();
+  }
+
+  /** The lease these deliveries should be inserted with, so no sweeper takes them meanwhile. */
+  leaseUntil(now: number): number {
+    return now + this.options.leaseMs;
+  }
+
+  isEndpointDisabled(teamId: string, url: string): boolean {
+    return this.disabled.has(endpointKey(teamId, url));
+  }
+
+  enableEndpoint(teamId: string, url: string): void {
+    this.disabled.delete(endpointKey(teamId, url));
+  }
+
+  /** Hands freshly recorded (or claimed) deliveries to their lanes and starts sending. */
+  enqueue(jobs: readonly DeliveryJob[]): void {
+    if (this.stopped) return;
+    const touched = new Set<Lane>();
+    for (const job of jobs) {
+      if (this.held.has(job.id)) continue;
+      this.held.add(job.id);
+      let lane = this.lanes.get(job.laneKey);
+      if (!lane) {
+        lane = {
+          key: job.laneKey,
+          jobs: [],
+          busy: false,
+          timer: undefined,
+          wakeAt: Number.POSITIVE_INFINITY,
+        };
+        this.lanes.set(job.laneKey, lane);
+      }
+      insertSorted(lane.jobs, job);
+      touched.add(lane);
+    }
+    for (const lane of touched) this.pump(lane);
+  }
+
+  private pump(lane: Lane): void {
+    if (lane.busy || this.stopped) return;
+    if (this.inFlight >= this.options.maxInFlight) {
+      if (!this.waiting.includes(lane)) this.waiting.push(lane);
+      return;
+    }
+    const now = Date.now();
+    let wake = Number.POSITIVE_INFINITY;
+    for (const job of lane.jobs) {
+      if (job.nextAttemptAt <= now) {
+        lane.busy = true;
+        this.inFlight++;
+        void this.attempt(job).then(
+          (keep) => this.afterAttempt(lane, job, keep),
+          (error: unknown) => {
+            this.logger.error({ err: error, deliveryId: job.id }, 'delivery attempt crashed');
+            this.afterAttempt(lane, job, false);
+          },
+        );
+        return;
+      }
+      wake = Math.min(wake, job.nextAttemptAt);
+      const holdEnds = (job.firstAttemptAt ?? job.createdAt) + this.options.orderingHoldMs;
+      // A failing earlier event holds the lane's later ones back only for a bounded time.
+      if (holdEnds > now) {
+        wake = Math.min(wake, holdEnds);
+        break;
+      }
+    }
+    if (lane.jobs.length === 0) {
+      this.lanes.delete(lane.key);
+      return;
+    }
+    if (wake < Number.POSITIVE_INFINITY && wake !== lane.wakeAt) {
+      clearTimeout(lane.timer);
+      lane.wakeAt = wake;
+      lane.timer = setTimeout(() => {
+        lane.wakeAt = Number.POSITIVE_INFINITY;
+        this.pump(lane);
+      }, wake - now);
+    }
+  }
+
+  private afterAttempt(lane: Lane, job: DeliveryJob, keep: boolean): void {
+    lane.busy = false;
+    this.inFlight--;
+    if (!keep) {
+      const i = lane.jobs.indexOf(job);
+      if (i >= 0) lane.jobs.splice(i, 1);
+      this.held.delete(job.id);
+    }
+    if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    this.pump(lane);
+    while (this.waiting.length > 0 && this.inFlight < this.options.maxInFlight) {
+      const next = this.waiting.shift();
+      if (next) this.pump(next);
+    }
+  }
+
+  /** One attempt; returns whether the job stays in memory for a retry. */
+  private async attempt(job: DeliveryJob): Promise<boolean> {
+    const attemptedAt = Date.now();
+    const { target } = job;
+    let result: SendResult;
+    if (this.isEndpointDisabled(job.teamId, target.url)) {
+      result = {
+        ok: false,
+        latencyMs: 0,
+        responseBodySnippet: '',
+        responseHeaders: {},
+        error: {
+          code: 'invalid_request',
+          message: 'endpoint disabled after a 410 Gone; re-enable it to deliver',
+        },
+      };
+    } else {
+      const headers = buildSignedHeaders({
+        eventId: job.eventId,
+        eventType: job.eventType,
+        timestampMs: attemptedAt,
+        body: job.body,
+        ...(target.secret ? { secret: target.secret } : {}),
+        headers: target.headers,
+      });
+      result = await sendWebhook({
+        url: target.url,
+        headers,
+        body: job.body,
+        timeoutMs: target.timeoutMs,
+        maxResponseBytes: this.options.maxResponseBytes,
+        allowPrivate: this.options.allowPrivate,
+      });
+    }
+    const now = Date.now();
+    job.attemptCount++;
+    job.firstAttemptAt ??= attemptedAt;
+    const outcome = classifyOutcome(result, now);
+    const error = result.error ? `${result.error.code}: ${result.error.message}` : null;
+    this.record({
+      id: `att_${randomBytes(12).toString('base64url')}`,
+      deliveryId: job.id,
+      attemptedAt,
+      url: target.url,
+      statusCode: result.statusCode ?? null,
+      latencyMs: Math.round(result.latencyMs * 100) / 100,
+      error,
+      responseSnippet: result.responseBodySnippet,
+    });
+    const base = {
+      id: job.id,
+      attemptCount: job.attemptCount,
+      firstAttemptAt: job.firstAttemptAt,
+      lastStatusCode: result.statusCode ?? null,
+      lastError: error,
+    };
+    if (outcome.kind === 'retry') {
+      const fromReceiver = parseRetryAfter(result.responseHeaders['retry-after'], now);
+      const delay =
+        fromReceiver !== undefined
+          ? nextRetryDelayMs(job.attemptCount, this.options.random, fromReceiver)
+          : Math.round(
+              nextRetryDelayMs(job.attemptCount, this.options.random, outcome.retryAfterMs) *
+                this.options.retryDelayScale,
+            );
+      const next = now + delay;
+      if (next - job.createdAt <= RETRY_HORIZON_MS) {
+        job.nextAttemptAt = next;
+        const keep = delay <= this.options.inMemoryRetryMs;
+        this.update({
+          ...base,
+          status: 'pending',
+          nextAttemptAt: next,
+          leaseUntil: keep ? next + this.options.leaseMs : null,
+          completedAt: null,
+        });
+        return keep;
+      }
+      this.update({
+        ...base,
+        status: 'failed',
+        nextAttemptAt: now,
+        leaseUntil: null,
+        completedAt: now,
+        lastError: `gave up after 72 h: ${error ?? result.statusCode}`,
+      });
+      return false;
+    }
+    if (outcome.kind === 'disable') {
+      this.disabled.add(endpointKey(job.teamId, target.url));
+      await disableEndpoint(this.db, job.teamId, target.url, `410 Gone on delivery ${job.id}`).catch((e) =>
+        this.logger.error({ err: e }, 'could not disable endpoint'),
+      );
+    }
+    const delivered = outcome.kind === 'success';
+    this.update({
+      ...base,
+      status: delivered ? 'delivered' : 'failed',
+      nextAttemptAt: now,
+      leaseUntil: null,
+      completedAt: now,
+    });
+    if (!delivered)
+      this.logger.warn(
+        { deliveryId: job.id, eventId: job.eventId, url: target.url, status: result.statusCode, error },
+        'webhook delivery failed',
+      );
+    return false;
+  }
+
+  private record(attempt: AttemptRecord): void {
+    this.pendingAttempts.push(attempt);
+    this.scheduleFlush();
+  }
+
+  private update(update: DeliveryUpdate): void {
+    this.pendingUpdates.push(update);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, this.options.flushDelayMs);
+  }
+
+  /** Writes every finished attempt since the last flush; flushes run one at a time. */
+  flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.flushing = this.flushing.then(async () => {
+      const attempts = this.pendingAttempts;
+      const updates = this.pendingUpdates;
+      if (attempts.length === 0 && updates.length === 0) return;
+      this.pendingAttempts = [];
+      this.pendingUpdates = [];
+      try {
+        await writeAttemptResults(this.db, attempts, updates);
+      } catch (error) {
+        // Not lost: the rows stay pending with a lease that expires, so the sweeper re-sends.
+        this.logger.error({ err: error, count: updates.length }, 'could not write delivery results');
+      }
+    });
+    return this.flushing;
+  }
+
+  /** Resolves once every delivery this process holds is finished (tests, benchmarks, shutdown). */
+  async drain(): Promise<void> {
+    while (this.held.size > 0 || this.inFlight > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await this.flush();
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.sweeping || this.stopped) return;
+    this.sweeping = true;
+    try {
+      for (;;) {
+        const jobs = await claimDueDeliveries(this.db, this.owner, this.options.leaseMs, 500);
+        if (jobs.length > 0) this.enqueue(jobs);
+        if (jobs.length < 500) break;
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'delivery sweep failed');
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  get stats() {
+    return { held: this.held.size, inFlight: this.inFlight, lanes: this.lanes.size };
+  }
+}
+
+function insertSorted(jobs: DeliveryJob[], job: DeliveryJob): void {
+  let i = jobs.length;
+  while (i > 0 && (jobs[i - 1] as DeliveryJob).sequence > job.sequence) i--;
+  jobs.splice(i, 0, job);
+}

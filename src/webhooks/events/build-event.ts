@@ -1,0 +1,83 @@
+import type { Static } from '@sinclair/typebox';
+import { redactSpec } from '../../assistants/assistant-defaults.js';
+import type { AssistantSpec } from '../../assistants/assistant-schema.js';
+import type { Call, CallAnalysisSchema } from '../../calls/call-schema.js';
+import type { ConversationMessage } from './conversation-schema.js';
+import type { EventErrorSchema, EventMessage, ToolCall } from './event-schemas.js';
+
+/** What an event is built from: a call's state at the moment the event happened. */
+export interface CallContext {
+  call: Call;
+  /** The resolved assistant, unredacted (routing and signing need its secrets). */
+  assistant: AssistantSpec & { _id: string; createdAt?: string; updatedAt?: string };
+  messages: readonly ConversationMessage[];
+  /** Telephony provider name; "" for web calls. */
+  phoneProvider: string;
+}
+
+export type EventError = Static<typeof EventErrorSchema>;
+
+export interface EndOfCallReport {
+  analysis: Static<typeof CallAnalysisSchema>;
+  durationSeconds: number;
+  summary: string;
+  endedReason: string;
+  recordingUrl?: string;
+}
+
+/** The event-specific part of an event; the envelope comes from the call's state. */
+export type EventSpec =
+  | { type: 'status-update' }
+  | { type: 'conversation-update' }
+  | { type: 'hang' }
+  | { type: 'error'; error: EventError }
+  | { type: 'end-of-call-report'; report: EndOfCallReport }
+  | { type: 'tool-calls'; toolCallList: ToolCall[] }
+  | { type: 'assistant-request' };
+
+/** Builds the `message` of one event, in the default format, from the call's state. */
+export function buildEventMessage(
+  ctx: CallContext,
+  spec: EventSpec,
+  meta: { id: string; sequence: number; timestamp: number },
+): EventMessage {
+  const { createdAt, updatedAt, ...rest } = ctx.assistant;
+  const assistant = {
+    ...redactSpec(rest),
+    ...(createdAt ? { createdAt } : {}),
+    ...(updatedAt ? { updatedAt } : {}),
+  };
+  const envelope = {
+    timestamp: meta.timestamp,
+    id: meta.id,
+    sequence: meta.sequence,
+    call: structuredClone(ctx.call),
+    assistant,
+    phone: { provider: { name: ctx.phoneProvider } },
+    customer: { number: ctx.call.userNumber },
+  };
+  const messages = () => structuredClone(ctx.messages) as ConversationMessage[];
+  switch (spec.type) {
+    case 'status-update':
+    case 'assistant-request':
+      return { type: spec.type, ...envelope };
+    case 'conversation-update':
+    case 'hang':
+      return { type: spec.type, ...envelope, messages: messages() };
+    case 'error':
+      return { type: 'error', ...envelope, messages: messages(), error: spec.error };
+    case 'tool-calls':
+      return { type: 'tool-calls', ...envelope, toolCallList: spec.toolCallList };
+    case 'end-of-call-report':
+      return {
+        type: 'end-of-call-report',
+        ...envelope,
+        messages: messages(),
+        analysis: spec.report.analysis,
+        durationSeconds: spec.report.durationSeconds,
+        summary: spec.report.summary,
+        endedReason: spec.report.endedReason,
+        ...(spec.report.recordingUrl ? { recordingUrl: spec.report.recordingUrl } : {}),
+      };
+  }
+}
