@@ -18,6 +18,7 @@ export function newPhoneCallId(): string {
   return `PC-${randomUUID()}`;
 }
 
+/** randomUUID draws from a cached entropy pool: far cheaper per id than randomBytes(16). */
 export function newEventId(): string {
-  return `evt_${randomBytes(16).toString('base64url')}`;
+  return `evt_${randomUUID().replaceAll('-', '')}`;
 }

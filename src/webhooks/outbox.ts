@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { NOTIFICATION_EVENT_TYPES, type NotificationEventType } from '../assistants/assistant-schema.js';
@@ -20,8 +20,42 @@ import { buildSignedHeaders } from './http/signing.js';
 const isNotification = (type: string): type is NotificationEventType =>
   (NOTIFICATION_EVENT_TYPES as readonly string[]).includes(type);
 
-export const newDeliveryId = () => `dlv_${randomBytes(12).toString('base64url')}`;
-const newAttemptId = () => `att_${randomBytes(12).toString('base64url')}`;
+/** Each event is serialised once: the stored payload and the default-format body share it. */
+const jsonOf = new WeakMap<EventMessage, string>();
+function payloadJson(message: EventMessage): string {
+  let json = jsonOf.get(message);
+  if (json === undefined) {
+    json = JSON.stringify(message);
+    jsonOf.set(message, json);
+  }
+  return json;
+}
+
+interface Persisted {
+  messages: EventMessage[];
+  jobs: DeliveryJob[];
+}
+
+interface PendingRecord {
+  ctx: CallContext;
+  specs: readonly EventSpec[];
+  deliver: boolean;
+  timestamp: number;
+  resolve: (value: Persisted) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Transactions in flight at once. Measured: 4 concurrent committers made p99 latency worse on
+ * PostgreSQL (batches touching the same calls wait on each other's row locks), so one it is.
+ */
+const MAX_COMMITTERS = 1;
+
+/** At most this many record() calls share a transaction (keeps statements under PG's parameter cap). */
+const MAX_BATCH = 400;
+
+export const newDeliveryId = () => `dlv_${randomUUID().replaceAll('-', '')}`;
+const newAttemptId = () => `att_${randomUUID().replaceAll('-', '')}`;
 
 /** Largest synchronous reply read (tool results, assistant-request replies). */
 export const SYNC_REPLY_MAX_BYTES = 256 * 1024;
@@ -45,96 +79,168 @@ export class Outbox implements CallEventSink {
     return messages;
   }
 
-  private async persist(ctx: CallContext, specs: readonly EventSpec[], deliver: boolean) {
-    const now = Date.now();
-    const { call } = ctx;
-    const n = specs.length;
-    const messages: EventMessage[] = [];
-    const rows: DeliveryRowInput[] = [];
-    const jobs: DeliveryJob[] = [];
-    await this.db.transaction().execute(async (tx) => {
-      const record = JSON.stringify(call);
-      const { event_sequence } = await tx
-        .insertInto('calls')
-        .values({
-          id: call.id,
-          team_id: call.teamId,
-          assistant_id: call.assistantId || null,
-          status: call.status,
-          created_at: call.startAt,
-          record,
-          event_sequence: n,
-        })
-        .onConflict((oc) =>
-          oc.column('id').doUpdateSet({
-            status: call.status,
-            assistant_id: call.assistantId || null,
-            record,
-            updated_at: new Date(now),
-            event_sequence: sql<number>`calls.event_sequence + ${n}`,
-          }),
-        )
-        .returning('event_sequence')
-        .executeTakeFirstOrThrow();
-      if (n === 0) return;
-      const first = event_sequence - n + 1;
-      specs.forEach((spec, i) => {
-        messages.push(
-          buildEventMessage(ctx, spec, { id: newEventId(), sequence: first + i, timestamp: now }),
-        );
+  /**
+   * Group commit: every record() waiting while a transaction is in flight goes into the next
+   * one. A durable commit costs milliseconds (the WAL flush), so one transaction per event caps
+   * a server at a few hundred events per second; batching lifts that without delaying anyone.
+   */
+  private persist(ctx: CallContext, specs: readonly EventSpec[], deliver: boolean): Promise<Persisted> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({
+        // The engine mutates its state after this call: events are built from a snapshot.
+        ctx: {
+          ...ctx,
+          call: structuredClone(ctx.call),
+          messages: structuredClone(ctx.messages) as CallContext['messages'],
+        },
+        specs,
+        deliver,
+        timestamp: Date.now(),
+        resolve,
+        reject,
       });
-      await tx
-        .insertInto('call_events')
+      if (this.committers < MAX_COMMITTERS) void this.commitLoop();
+    });
+  }
+
+  private pending: PendingRecord[] = [];
+  private committers = 0;
+
+  private async commitLoop(): Promise<void> {
+    this.committers++;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, MAX_BATCH);
+        try {
+          const results = await this.commitBatch(batch);
+          batch.forEach((r, i) => r.resolve(results[i] as Persisted));
+        } catch (error) {
+          if (batch.length === 1) {
+            batch[0]?.reject(error);
+            continue;
+          }
+          // Isolate the failing record: commit the others one by one.
+          for (const r of batch) {
+            await this.commitBatch([r]).then(
+              ([result]) => r.resolve(result as Persisted),
+              (e: unknown) => r.reject(e),
+            );
+          }
+        }
+      }
+    } finally {
+      this.committers--;
+    }
+  }
+
+  private async commitBatch(batch: readonly PendingRecord[]): Promise<Persisted[]> {
+    // One upsert row per call: its latest state, and how many sequence numbers it needs.
+    const perCall = new Map<string, { call: CallContext['call']; count: number }>();
+    for (const r of batch) {
+      const entry = perCall.get(r.ctx.call.id);
+      perCall.set(r.ctx.call.id, { call: r.ctx.call, count: (entry?.count ?? 0) + r.specs.length });
+    }
+    const results: Persisted[] = batch.map(() => ({ messages: [], jobs: [] }));
+    await this.db.transaction().execute(async (tx) => {
+      const now = new Date();
+      const rows = await tx
+        .insertInto('calls')
         .values(
-          messages.map((m) => ({
-            id: m.id,
+          [...perCall.values()].map(({ call, count }) => ({
+            id: call.id,
             team_id: call.teamId,
-            call_id: call.id,
-            sequence: m.sequence,
-            type: m.type,
-            payload: JSON.stringify(m),
+            assistant_id: call.assistantId || null,
+            status: call.status,
+            created_at: call.startAt,
+            record: JSON.stringify(call),
+            event_sequence: count,
           })),
         )
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet({
+            status: sql`excluded.status`,
+            assistant_id: sql`excluded.assistant_id`,
+            record: sql`excluded.record`,
+            updated_at: now,
+            event_sequence: sql<number>`calls.event_sequence + excluded.event_sequence`,
+          }),
+        )
+        .returning(['id', 'event_sequence'])
         .execute();
-      if (!deliver) return;
-      for (const m of messages) {
-        if (!isNotification(m.type)) continue;
-        const target = assistantServerTarget(ctx.assistant, m.type);
-        if (!target) continue;
-        const id = newDeliveryId();
-        rows.push({
-          id,
-          teamId: call.teamId,
-          eventId: m.id,
-          callId: call.id,
-          sequence: m.sequence,
-          eventType: m.type,
-          mode: 'notification',
-          target,
-          status: 'pending',
-          nextAttemptAt: now,
-          leaseOwner: this.dispatcher.owner,
-          leaseUntil: this.dispatcher.leaseUntil(now),
-        });
-        jobs.push({
-          id,
-          teamId: call.teamId,
-          eventId: m.id,
-          eventType: m.type,
-          callId: call.id,
-          sequence: m.sequence,
-          laneKey: laneKeyOf(call.id, target.url, id),
-          body: serializeEvent(m, target.format),
-          target,
-          attemptCount: 0,
-          firstAttemptAt: null,
-          createdAt: now,
-          nextAttemptAt: now,
-        });
+      const next = new Map(
+        rows.map((row) => [row.id, row.event_sequence - (perCall.get(row.id)?.count ?? 0) + 1]),
+      );
+      const events: EventMessage[] = [];
+      const deliveries: DeliveryRowInput[] = [];
+      batch.forEach((r, i) => {
+        const out = results[i] as Persisted;
+        for (const spec of r.specs) {
+          const sequence = next.get(r.ctx.call.id) ?? 1;
+          next.set(r.ctx.call.id, sequence + 1);
+          const message = buildEventMessage(r.ctx, spec, {
+            id: newEventId(),
+            sequence,
+            timestamp: r.timestamp,
+          });
+          out.messages.push(message);
+          events.push(message);
+          if (!r.deliver || !isNotification(message.type)) continue;
+          const target = assistantServerTarget(r.ctx.assistant, message.type);
+          if (!target) continue;
+          const id = newDeliveryId();
+          const { call } = r.ctx;
+          deliveries.push({
+            id,
+            teamId: call.teamId,
+            eventId: message.id,
+            callId: call.id,
+            sequence,
+            eventType: message.type,
+            mode: 'notification',
+            target,
+            status: 'pending',
+            nextAttemptAt: r.timestamp,
+            leaseOwner: this.dispatcher.owner,
+            leaseUntil: this.dispatcher.leaseUntil(r.timestamp),
+          });
+          out.jobs.push({
+            id,
+            teamId: call.teamId,
+            eventId: message.id,
+            eventType: message.type,
+            callId: call.id,
+            sequence,
+            laneKey: laneKeyOf(call.id, target.url, id),
+            body:
+              target.format === 'interactly'
+                ? `{"message":${payloadJson(message)}}`
+                : serializeEvent(message, target.format),
+            target,
+            attemptCount: 0,
+            firstAttemptAt: null,
+            createdAt: r.timestamp,
+            nextAttemptAt: r.timestamp,
+          });
+        }
+      });
+      if (events.length > 0) {
+        await tx
+          .insertInto('call_events')
+          .values(
+            events.map((m) => ({
+              id: m.id,
+              team_id: m.call.teamId,
+              call_id: m.call.id,
+              sequence: m.sequence,
+              type: m.type,
+              payload: payloadJson(m),
+            })),
+          )
+          .execute();
       }
-      await insertDeliveries(tx, rows);
+      await insertDeliveries(tx, deliveries);
     });
-    return { messages, jobs };
+    return results;
   }
 
   async requestToolCalls(

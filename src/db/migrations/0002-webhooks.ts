@@ -8,7 +8,7 @@ const statements = [
     call_id text,
     sequence integer not null,
     type text not null,
-    payload jsonb not null,
+    payload json not null,
     created_at timestamptz not null default now()
   )`,
   `create unique index call_events_call_sequence on call_events(call_id, sequence) where call_id is not null`,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
 import { nextRetryDelayMs, RETRY_HORIZON_MS } from '../http/backoff.js';
@@ -37,7 +37,7 @@ export const defaultDispatcherOptions = {
   allowPrivate: false,
   orderingHoldMs: 30_000,
   sweepIntervalMs: 1_000,
-  leaseMs: 30_000,
+  leaseMs: 10_000,
   inMemoryRetryMs: 60_000,
   retryDelayScale: 1,
   maxInFlight: 512,
@@ -249,7 +249,7 @@ export class Dispatcher {
     const outcome = classifyOutcome(result, now);
     const error = result.error ? `${result.error.code}: ${result.error.message}` : null;
     this.record({
-      id: `att_${randomBytes(12).toString('base64url')}`,
+      id: `att_${randomUUID().replaceAll('-', '')}`,
       deliveryId: job.id,
       attemptedAt,
       url: target.url,

@@ -35,28 +35,42 @@ export type EventSpec =
   | { type: 'tool-calls'; toolCallList: ToolCall[] }
   | { type: 'assistant-request' };
 
-/** Builds the `message` of one event, in the default format, from the call's state. */
+const redactedCache = new WeakMap<CallContext['assistant'], ReturnType<typeof redact>>();
+function redact(assistant: CallContext['assistant']) {
+  const { createdAt, updatedAt, ...rest } = assistant;
+  return { ...redactSpec(rest), ...(createdAt ? { createdAt } : {}), ...(updatedAt ? { updatedAt } : {}) };
+}
+/** A call keeps one assistant object: it is redacted once, not for every event. */
+function redactedAssistant(assistant: CallContext['assistant']) {
+  let redacted = redactedCache.get(assistant);
+  if (!redacted) {
+    redacted = redact(assistant);
+    redactedCache.set(assistant, redacted);
+  }
+  return redacted;
+}
+
+/**
+ * Builds the `message` of one event, from a context the caller will not mutate afterwards (the
+ * outbox hands it a snapshot); the message shares its objects and is serialised right away.
+ * The default format.
+ */
 export function buildEventMessage(
   ctx: CallContext,
   spec: EventSpec,
   meta: { id: string; sequence: number; timestamp: number },
 ): EventMessage {
-  const { createdAt, updatedAt, ...rest } = ctx.assistant;
-  const assistant = {
-    ...redactSpec(rest),
-    ...(createdAt ? { createdAt } : {}),
-    ...(updatedAt ? { updatedAt } : {}),
-  };
+  const assistant = redactedAssistant(ctx.assistant);
   const envelope = {
     timestamp: meta.timestamp,
     id: meta.id,
     sequence: meta.sequence,
-    call: structuredClone(ctx.call),
+    call: ctx.call,
     assistant,
     phone: { provider: { name: ctx.phoneProvider } },
     customer: { number: ctx.call.userNumber },
   };
-  const messages = () => structuredClone(ctx.messages) as ConversationMessage[];
+  const messages = () => ctx.messages as ConversationMessage[];
   switch (spec.type) {
     case 'status-update':
     case 'assistant-request':
