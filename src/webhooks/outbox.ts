@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { NOTIFICATION_EVENT_TYPES, type NotificationEventType } from '../assistants/assistant-schema.js';
@@ -113,7 +113,7 @@ export class Outbox implements CallEventSink {
         const batch = this.pending.splice(0, MAX_BATCH);
         try {
           const results = await this.commitBatch(batch);
-          batch.forEach((r, i) => r.resolve(results[i] as Persisted));
+          for (const [i, r] of batch.entries()) r.resolve(results[i] as Persisted);
         } catch (error) {
           if (batch.length === 1) {
             batch[0]?.reject(error);
