@@ -1,0 +1,6 @@
+export {
+  createPocketsphinxStt,
+  DEFAULT_MODEL_DIR,
+  PocketsphinxStt,
+  type PocketsphinxSttOptions,
+} from './pocketsphinx-stt.js';

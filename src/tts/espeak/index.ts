@@ -1,0 +1,1 @@
+export { createEspeakTts, EspeakTts, type EspeakTtsOptions } from './espeak-tts.js';

@@ -1,0 +1,1 @@
+export { createFliteTts, FliteTts, type FliteTtsOptions } from './flite-tts.js';

@@ -1,0 +1,1 @@
+export { createWebRtcVad, type WebRtcVadOptions } from './webrtc-vad.js';
