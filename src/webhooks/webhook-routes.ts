@@ -123,6 +123,20 @@ function targetView(target: DeliveryTarget): Static<typeof TargetView> {
   };
 }
 
+/** A delivery of the team's, with the event it carries; 404 for anything else. */
+async function findDeliveryWithEvent(db: Db, teamId: string, id: string) {
+  const row = await db
+    .selectFrom('webhook_deliveries')
+    .innerJoin('call_events', 'call_events.id', 'webhook_deliveries.event_id')
+    .selectAll('webhook_deliveries')
+    .select('call_events.payload')
+    .where('webhook_deliveries.team_id', '=', teamId)
+    .where('webhook_deliveries.id', '=', id)
+    .executeTakeFirst();
+  if (!row) throw notFound('delivery');
+  return row;
+}
+
 export async function webhookRoutes(
   app: FastifyInstance,
   opts: { db: Db; dispatcher: Dispatcher; outbox: Outbox },
@@ -183,15 +197,7 @@ export async function webhookRoutes(
       },
     },
     async (request) => {
-      const row = await db
-        .selectFrom('webhook_deliveries')
-        .innerJoin('call_events', 'call_events.id', 'webhook_deliveries.event_id')
-        .selectAll('webhook_deliveries')
-        .select('call_events.payload')
-        .where('webhook_deliveries.team_id', '=', request.team.id)
-        .where('webhook_deliveries.id', '=', request.params.id)
-        .executeTakeFirst();
-      if (!row) throw notFound('delivery');
+      const row = await findDeliveryWithEvent(db, request.team.id, request.params.id);
       const attempts = await db
         .selectFrom('webhook_attempts')
         .selectAll()
@@ -228,15 +234,7 @@ export async function webhookRoutes(
       },
     },
     async (request, reply) => {
-      const row = await db
-        .selectFrom('webhook_deliveries')
-        .innerJoin('call_events', 'call_events.id', 'webhook_deliveries.event_id')
-        .selectAll('webhook_deliveries')
-        .select('call_events.payload')
-        .where('webhook_deliveries.team_id', '=', request.team.id)
-        .where('webhook_deliveries.id', '=', request.params.id)
-        .executeTakeFirst();
-      if (!row) throw notFound('delivery');
+      const row = await findDeliveryWithEvent(db, request.team.id, request.params.id);
       const target = row.target as unknown as DeliveryTarget;
       dispatcher.enableEndpoint(request.team.id, target.url);
       const now = Date.now();
