@@ -171,14 +171,18 @@ async function main() {
   );
   const results = [];
 
-  const dir = await mkdtemp(join(os.tmpdir(), 'parley-bench-'));
-  const pglite = await openDatabase({ dataDir: dir });
-  await migrateToLatest(pglite.db);
-  results.push(await runOne('PGlite (embedded)', pglite));
-  await rm(dir, { recursive: true, force: true });
+  const only = process.env.BENCH_ONLY; // 'pglite' or 'postgres' to run one of them
+  if (only !== 'postgres') {
+    const dir = await mkdtemp(join(os.tmpdir(), 'parley-bench-'));
+    const pglite = await openDatabase({ dataDir: dir });
+    await migrateToLatest(pglite.db);
+    results.push(await runOne('PGlite (embedded)', pglite));
+    await rm(dir, { recursive: true, force: true });
+  }
 
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   try {
+    if (only === 'pglite') throw new Error('BENCH_ONLY=pglite');
     const pg = await openDatabase({ databaseUrl: PG_URL, schema, poolSize: 10 });
     await migrateToLatest(pg.db, schema);
     const version = await sql<{ v: string }>`select version() as v`.execute(pg.db);
