@@ -116,10 +116,14 @@ describe('notification delivery', () => {
     const ctx = ctxFor(`http://127.0.0.1:${port}/hook`);
     const ids = await runLifecycle(ctx);
     const failing = await deliveries(ctx.call.id);
-    await expect
-      .poll(async () => (await deliveries(ctx.call.id)).some((d) => d.attemptCount >= 2), { timeout: 10_000 })
-      .toBe(true);
     expect(failing).toHaveLength(5);
+    // Down for longer than the ordering hold (1.5 s here): the first event has failed 7 times.
+    await expect
+      .poll(async () => (await deliveries(ctx.call.id)).some((d) => d.attemptCount >= 7), {
+        timeout: 15_000,
+        interval: 200,
+      })
+      .toBe(true);
     const r = await new WebhookReceiver().start(port);
     receivers.push(r);
     await r.waitFor(() => r.accepted().length === 5, 15_000, 'all 5 after recovery');

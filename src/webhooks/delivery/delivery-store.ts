@@ -56,6 +56,9 @@ export async function writeAttemptResults(
 ): Promise<void> {
   if (attempts.length === 0 && updates.length === 0) return;
   await db.transaction().execute(async (tx) => {
+    // Losing these rows in a crash only means an event is sent again (at-least-once allows it),
+    // so this transaction does not wait for its WAL flush and leaves the disk to the outbox.
+    await sql`set local synchronous_commit to off`.execute(tx);
     if (attempts.length > 0) {
       await tx
         .insertInto('webhook_attempts')
@@ -109,6 +112,7 @@ export async function claimDueDeliveries(
   owner: string,
   leaseMs: number,
   limit: number,
+  orderingHoldMs: number,
 ): Promise<DeliveryJob[]> {
   const result = await sql<{
     id: string;
@@ -128,6 +132,16 @@ export async function claimDueDeliveries(
       select id from webhook_deliveries
       where status = 'pending' and mode = 'notification' and next_attempt_at <= now()
         and (lease_until is null or lease_until < now())
+        -- Per-call order: not past an earlier event of the same call and endpoint that another
+        -- process holds or that is not due yet, while that one is within its hold. (Earlier
+        -- events claimable now are claimed in this same statement and sent first.)
+        and not exists (
+          select 1 from webhook_deliveries p
+          where p.call_id = webhook_deliveries.call_id and p.endpoint_url = webhook_deliveries.endpoint_url
+            and p.status = 'pending' and p.mode = 'notification' and p.sequence < webhook_deliveries.sequence
+            and (p.lease_until >= now() or p.next_attempt_at > now())
+            and coalesce(p.first_attempt_at, p.created_at) > now() - (${orderingHoldMs} * interval '1 millisecond')
+        )
       order by next_attempt_at
       limit ${limit}
       for update skip locked

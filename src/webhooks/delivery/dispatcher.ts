@@ -42,7 +42,7 @@ export const defaultDispatcherOptions = {
   retryDelayScale: 1,
   maxInFlight: 512,
   maxResponseBytes: 64 * 1024,
-  flushDelayMs: 5,
+  flushDelayMs: 20,
   random: Math.random,
 } as const satisfies DispatcherOptions;
 
@@ -52,6 +52,8 @@ interface Lane {
   busy: boolean;
   timer: NodeJS.Timeout | undefined;
   wakeAt: number;
+  /** When an event sent past a failing earlier one failed too: the endpoint looks down. */
+  bypassFailedAt: number | undefined;
 }
 
 /**
@@ -72,6 +74,8 @@ export class Dispatcher {
   private readonly waiting: Lane[] = [];
   private inFlight = 0;
   private disabled = new Set<string>();
+  /** When each endpoint URL last accepted a delivery (ms). */
+  private readonly lastSuccess = new Map<string, number>();
   private pendingAttempts: AttemptRecord[] = [];
   private pendingUpdates: DeliveryUpdate[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
@@ -141,6 +145,7 @@ export class Dispatcher {
           busy: false,
           timer: undefined,
           wakeAt: Number.POSITIVE_INFINITY,
+          bypassFailedAt: undefined,
         };
         this.lanes.set(job.laneKey, lane);
       }
@@ -158,12 +163,16 @@ export class Dispatcher {
     }
     const now = Date.now();
     let wake = Number.POSITIVE_INFINITY;
+    let bypass = false;
     for (const job of lane.jobs) {
       if (job.nextAttemptAt <= now) {
         lane.busy = true;
         this.inFlight++;
         void this.attempt(job).then(
-          (keep) => this.afterAttempt(lane, job, keep),
+          (keep) => {
+            if (bypass && keep) lane.bypassFailedAt = Date.now();
+            this.afterAttempt(lane, job, keep);
+          },
           (error: unknown) => {
             this.logger.error({ err: error, deliveryId: job.id }, 'delivery attempt crashed');
             this.afterAttempt(lane, job, false);
@@ -172,12 +181,17 @@ export class Dispatcher {
         return;
       }
       wake = Math.min(wake, job.nextAttemptAt);
+      // A failing earlier event holds the lane's later ones back for a bounded time. After it,
+      // the next event is sent past it; if that one fails too, the endpoint is down for
+      // everything, and order is kept again until the endpoint accepts something.
       const holdEnds = (job.firstAttemptAt ?? job.createdAt) + this.options.orderingHoldMs;
-      // A failing earlier event holds the lane's later ones back only for a bounded time.
-      if (holdEnds > now) {
+      const lastSuccess = this.lastSuccess.get(job.target.url) ?? 0;
+      const endpointLooksDown = lane.bypassFailedAt !== undefined && lane.bypassFailedAt > lastSuccess;
+      if (holdEnds > now || endpointLooksDown) {
         wake = Math.min(wake, holdEnds);
         break;
       }
+      bypass = true;
     }
     if (lane.jobs.length === 0) {
       this.lanes.delete(lane.key);
@@ -304,6 +318,7 @@ export class Dispatcher {
       );
     }
     const delivered = outcome.kind === 'success';
+    if (delivered) this.lastSuccess.set(target.url, now);
     this.update({
       ...base,
       status: delivered ? 'delivered' : 'failed',
@@ -370,7 +385,13 @@ export class Dispatcher {
     this.sweeping = true;
     try {
       for (;;) {
-        const jobs = await claimDueDeliveries(this.db, this.owner, this.options.leaseMs, 500);
+        const jobs = await claimDueDeliveries(
+          this.db,
+          this.owner,
+          this.options.leaseMs,
+          500,
+          this.options.orderingHoldMs,
+        );
         if (jobs.length > 0) this.enqueue(jobs);
         if (jobs.length < 500) break;
       }
