@@ -11,16 +11,30 @@ npm run build
 npm run typecheck
 npm run lint
 
+RESULTS_DIR="$(mktemp -d)"
+trap 'rm -rf "$RESULTS_DIR"' EXIT
+run_vitest() { npx vitest run --reporter=default --reporter=json --outputFile="$RESULTS_DIR/$1.json"; }
+
 echo "== vitest on PGlite (embedded)"
-env -u PARLEY_TEST_DATABASE_URL npx vitest run
+(unset PARLEY_TEST_DATABASE_URL; run_vitest pglite)
 
 PG_URL="${PARLEY_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 if node -e "const c=new (require('pg').Client)({connectionString:process.argv[1]});c.connect().then(()=>c.end()).then(()=>process.exit(0),()=>process.exit(1))" "$PG_URL"; then
   echo "== vitest on PostgreSQL ($PG_URL)"
-  PARLEY_TEST_DATABASE_URL="$PG_URL" npx vitest run
+  PARLEY_TEST_DATABASE_URL="$PG_URL" run_vitest postgres
 elif [ "${CI:-}" = "true" ]; then
   echo "PostgreSQL is not reachable at $PG_URL, and CI requires it" >&2
   exit 1
 else
   echo "== PostgreSQL not reachable at $PG_URL: skipped its run (set PARLEY_TEST_DATABASE_URL)"
 fi
+
+# One plain closing line over both runs.
+node -e '
+const fs = require("fs"); let passed = 0, failed = 0, skipped = 0;
+for (const f of fs.readdirSync(process.argv[1])) {
+  const r = JSON.parse(fs.readFileSync(process.argv[1] + "/" + f, "utf8"));
+  passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
+}
+console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+' "$RESULTS_DIR"
