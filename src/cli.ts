@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/config.js';
+import { ensureDemoAssistant } from './engine/demo-assistant.js';
 import { createLogger } from './logger.js';
 import { createParley, openConfiguredDatabase } from './server.js';
 import { createApiKey } from './tenancy/api-keys.js';
@@ -18,6 +19,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve': {
       const parley = await createParley(config, { logger });
+      const demoId = await ensureDemoAssistant(parley.database.db);
+      if (demoId) logger.info({ assistantId: demoId }, 'demo assistant created for team "default"');
       const shutdown = async (signal: string) => {
         logger.info({ signal }, 'shutting down');
         await parley.close();

@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { CallService, type CallServiceOptions } from './calls/call-service.js';
 import type { Config } from './config/config.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
+import { createLocalProviders } from './engine/local-providers.js';
+import type { EngineProviders } from './engine/providers.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { addApiKey, DEFAULT_TEAM_NAME, findOrCreateTeam } from './tenancy/api-keys.js';
@@ -14,6 +17,7 @@ export interface Parley {
   logger: Logger;
   dispatcher: Dispatcher;
   outbox: Outbox;
+  calls: CallService;
   close(): Promise<void>;
 }
 
@@ -27,7 +31,14 @@ export async function openConfiguredDatabase(config: Config, logger: Logger): Pr
 /** Opens storage, migrates, seeds the bootstrap key and builds the HTTP app (not yet listening). */
 export async function createParley(
   config: Config,
-  options: { logger?: Logger; database?: DatabaseHandle; dispatcher?: Partial<DispatcherOptions> } = {},
+  options: {
+    logger?: Logger;
+    database?: DatabaseHandle;
+    dispatcher?: Partial<DispatcherOptions>;
+    providers?: EngineProviders;
+    /** Engine settings (tests and benchmarks: timing, a publicUrl known only after listen …). */
+    calls?: Partial<Omit<CallServiceOptions, 'db' | 'sink' | 'providers'>>;
+  } = {},
 ): Promise<Parley> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const database = options.database ?? (await openConfiguredDatabase(config, logger));
@@ -46,7 +57,17 @@ export async function createParley(
     logger.child({ component: 'webhooks' }),
     config.allowPrivateWebhooks,
   );
-  const app = await buildApp({ config, database, logger, dispatcher, outbox });
+  const providers = options.providers ?? (await createLocalProviders());
+  if ('status' in providers) logger.info({ providers: providers.status }, 'speech providers');
+  const calls = new CallService({
+    db: database.db,
+    sink: outbox,
+    providers,
+    publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
+    log: logger.child({ component: 'calls' }),
+    ...options.calls,
+  });
+  const app = await buildApp({ config, database, logger, dispatcher, outbox, calls });
   await dispatcher.start();
   return {
     app,
@@ -54,7 +75,10 @@ export async function createParley(
     logger,
     dispatcher,
     outbox,
+    calls,
     close: async () => {
+      // Live calls end first, with their terminal events, while the outbox can still deliver.
+      await calls.close();
       await app.close();
       await dispatcher.stop();
       await database.close();

@@ -4,7 +4,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { assistantRoutes } from '../assistants/assistant-routes.js';
+import { callControlRoutes, webCallSocketRoutes } from '../calls/call-control-routes.js';
 import { callRoutes } from '../calls/call-routes.js';
+import type { CallService } from '../calls/call-service.js';
 import type { Config } from '../config/config.js';
 import type { DatabaseHandle } from '../db/database.js';
 import type { Dispatcher } from '../webhooks/delivery/dispatcher.js';
@@ -22,6 +24,7 @@ export interface AppDeps {
   logger: Logger;
   dispatcher: Dispatcher;
   outbox: Outbox;
+  calls: CallService;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -75,12 +78,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { database: deps.database });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(eventSchemaRoutes);
+  // Outside the /v1 key check: browsers cannot set headers on a WebSocket; the join token authenticates.
+  await app.register(webCallSocketRoutes, { calls: deps.calls });
 
   await app.register(
     async (v1) => {
       v1.addHook('onRequest', authenticate(deps.database.db));
       await v1.register(assistantRoutes, { db: deps.database.db });
       await v1.register(callRoutes, { db: deps.database.db });
+      await v1.register(callControlRoutes, { db: deps.database.db, calls: deps.calls });
       await v1.register(webhookRoutes, {
         db: deps.database.db,
         dispatcher: deps.dispatcher,

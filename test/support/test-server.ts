@@ -30,6 +30,7 @@ export interface TestServer {
 export async function startTestServer(
   env: Record<string, string> = {},
   dispatcher: Partial<DispatcherOptions> = {},
+  engine: Pick<NonNullable<Parameters<typeof createParley>[1]>, 'providers' | 'calls'> = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-test-'));
   const testDatabase = await createTestDatabase(dataDir);
@@ -48,7 +49,12 @@ export async function startTestServer(
   });
   const boot = async () => {
     const database = await testDatabase.open();
-    return createParley(config, { database, logger: createLogger(config.logLevel, sink), dispatcher });
+    return createParley(config, {
+      database,
+      logger: createLogger(config.logLevel, sink),
+      dispatcher,
+      ...engine,
+    });
   };
   let parley = await boot();
   const server: TestServer = {

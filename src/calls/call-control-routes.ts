@@ -1,0 +1,171 @@
+import websocket from '@fastify/websocket';
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { AssistantCreateSchema } from '../assistants/assistant-schema.js';
+import type { Db } from '../db/database.js';
+import { ApiError, ErrorResponseSchema, notFound } from '../http/api-error.js';
+import { clientPageHtml } from '../transports/web/client-page.js';
+import { CloseCodes, webCallProtocolSchema } from '../transports/web/protocol.js';
+import { webCallProtocolDoc } from '../transports/web/protocol-doc.js';
+import { MAX_TEXT_MESSAGE_BYTES, WebSocketTransport } from '../transports/web/web-transport.js';
+import { CallSchema } from './call-schema.js';
+import type { CallService } from './call-service.js';
+import { findCall, toCall } from './call-store.js';
+
+/**
+ * Call control: `POST /calls` creates a web call and returns the Call plus how to join it;
+ * `POST /calls/:id/end` ends it. Register inside the authenticated `/v1` scope.
+ */
+const CreateCallBody = Type.Object(
+  {
+    assistantId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    assistant: Type.Optional(AssistantCreateSchema),
+    assistantOverrides: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    customer: Type.Optional(
+      Type.Object(
+        {
+          number: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const JoinSchema = Type.Object({
+  url: Type.String({
+    description: 'WebSocket URL, token included; see /v1/schemas/web-call for the protocol',
+  }),
+  token: Type.String({ description: 'single use' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  protocol: Type.String(),
+});
+
+const CreatedCallSchema = Type.Object({ ...CallSchema.properties, join: JoinSchema });
+const errors = { 400: ErrorResponseSchema, 401: ErrorResponseSchema, 404: ErrorResponseSchema };
+const tags = ['calls'];
+
+export async function callControlRoutes(
+  app: FastifyInstance,
+  opts: { db: Db; calls: CallService },
+): Promise<void> {
+  const { db, calls } = opts;
+
+  app.post<{ Body: Static<typeof CreateCallBody> }>(
+    '/calls',
+    {
+      schema: {
+        tags,
+        summary: 'Create a web call',
+        description:
+          'Creates a web call (`WC-<uuid>`) with a stored assistant (`assistantId`) or an inline one (`assistant`), optionally overridden. Returns the Call (status `queued`) and `join`: a WebSocket URL with a single-use token valid for 60 s. A call nobody joins in time ends as `no-answer`.',
+        body: CreateCallBody,
+        response: { 201: CreatedCallSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { call, join } = await calls.createWebCall(request.team.id, request.body);
+      return reply.status(201).send({ ...call, join });
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/calls/:id/end',
+    {
+      schema: {
+        tags,
+        summary: 'End a call',
+        description:
+          'Hangs up a live call (`callEndTriggerBy: system`) and returns it once its terminal events are recorded. Ending a call that has already ended returns it unchanged.',
+        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+        response: { 200: CallSchema, ...errors, 409: ErrorResponseSchema },
+      },
+    },
+    async (request) => {
+      const ended = await calls.end(request.team.id, request.params.id);
+      if (ended) return ended;
+      const row = await findCall(db, request.team.id, request.params.id);
+      if (!row) throw notFound('call');
+      const call = toCall(row);
+      if (call.status === 'finished' || call.status === 'forwarded') return call;
+      throw new ApiError(409, 'call_not_live', 'the call is not running on this server');
+    },
+  );
+}
+
+/**
+ * The web-call WebSocket (`GET /v1/calls/:id/ws?token=…`) and the protocol's JSON Schema
+ * (`GET /v1/schemas/web-call`). Register at the root, outside the bearer-auth scope: browsers
+ * cannot set headers on a WebSocket, so the join token authenticates.
+ */
+export async function webCallSocketRoutes(app: FastifyInstance, opts: { calls: CallService }): Promise<void> {
+  const { calls } = opts;
+  if (!app.hasDecorator('websocketServer')) {
+    await app.register(websocket, { options: { maxPayload: MAX_TEXT_MESSAGE_BYTES } });
+  }
+
+  app.get(
+    '/call',
+    {
+      schema: {
+        tags: ['calls'],
+        summary: 'A browser client for web calls',
+        description: 'A page to talk to an assistant from the browser: API key, assistant, microphone.',
+        security: [],
+      },
+    },
+    async (_request, reply) => reply.type('text/html; charset=utf-8').send(clientPageHtml),
+  );
+
+  app.get(
+    '/v1/schemas/web-call',
+    {
+      schema: {
+        tags: ['calls'],
+        summary: 'The web-call WebSocket protocol (JSON Schema)',
+        description: webCallProtocolDoc,
+        security: [],
+      },
+    },
+    async () => webCallProtocolSchema,
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { token?: string } }>(
+    '/v1/calls/:id/ws',
+    {
+      websocket: true,
+      schema: {
+        tags: ['calls'],
+        summary: 'Join a web call (WebSocket)',
+        description: webCallProtocolDoc,
+        security: [],
+        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+        querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) }),
+      },
+    },
+    (socket, request) => {
+      const joined = calls.join(request.params.id, request.query.token);
+      if (!joined.ok) {
+        const code =
+          joined.code === 'bad_token'
+            ? CloseCodes.badToken
+            : joined.code === 'not_found'
+              ? CloseCodes.notFound
+              : CloseCodes.conflict;
+        socket.close(code, joined.reason);
+        return;
+      }
+      try {
+        joined.session.attach(new WebSocketTransport(socket, joined.session.id));
+      } catch (error) {
+        socket.close(
+          CloseCodes.conflict,
+          error instanceof Error ? error.message.slice(0, 120) : 'cannot join',
+        );
+      }
+    },
+  );
+}

@@ -1,0 +1,617 @@
+import type { AssistantSpec } from '../assistants/assistant-schema.js';
+import type { Call, CallEndTrigger } from '../calls/call-schema.js';
+import type { LlmProvider } from '../llm/llm.js';
+import { ProviderError } from '../providers/provider-error.js';
+import type { Transport, TransportClose, TransportHello } from '../transports/transport.js';
+import type { Vad } from '../vad/vad.js';
+import type { CallEventSink } from '../webhooks/call-event-sink.js';
+import type { ConversationMessage } from '../webhooks/events/conversation-schema.js';
+import { isTerminal, type LifecycleEvent, transition } from './call-lifecycle.js';
+import { buildEndOfCallReport, CallReporter } from './call-reporter.js';
+import { callCost, callMetrics } from './call-summary.js';
+import { CallTimers } from './call-timers.js';
+import type { Clock, Timer } from './clock.js';
+import { Conversation } from './conversation.js';
+import { matchesPhrase } from './end-phrases.js';
+import { assistantMessageMetrics, userMessageMetrics } from './message-metrics.js';
+import type { Pacer } from './pacer.js';
+import { defaultTiming, type EngineProviders, type EngineTiming, hasPhraseHints } from './providers.js';
+import { type ReplyAction, runReply } from './responder.js';
+import { SpeechOutput, type Utterance } from './speech-output.js';
+import type { TtsCache } from './tts-cache.js';
+import { TurnMachine } from './turn-state.js';
+import { type SttFinal, UserInput } from './user-input.js';
+
+/**
+ * One call, wired from the small pieces: lifecycle (call-lifecycle), turns (turn-state),
+ * caller audio (user-input: VAD, endpointing, STT), replies (responder), the speech queue
+ * (speech-output: TTS, pacing, marks), the conversation and its metrics, and the reporter that
+ * records every event in contract order. This file only routes events between them and owns
+ * the end-of-call sequence.
+ */
+export type ResolvedAssistant = AssistantSpec & { _id: string; createdAt?: string; updatedAt?: string };
+
+export interface CallSessionDeps {
+  call: Call;
+  assistant: ResolvedAssistant;
+  sink: CallEventSink;
+  providers: EngineProviders;
+  clock: Clock;
+  pacer: Pacer;
+  timing?: Partial<EngineTiming>;
+  /** Shared cache of synthesised sentences (fixed phrases play at once). */
+  ttsCache?: TtsCache;
+  log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  /** Per reply: end of user turn → first audio out, and the provider time inside it (bench). */
+  onReplyLatency?(sample: { totalMs: number; providerMs: number }): void;
+}
+
+export interface HangUp {
+  trigger: Exclude<CallEndTrigger, ''>;
+  reason: string;
+  /** Say this before hanging up (when the caller is still there). */
+  say?: string;
+  error?: boolean;
+  forwardTo?: string;
+  notConnected?: 'no-answer' | 'busy' | 'failed' | 'canceled';
+}
+
+export interface CallSession {
+  readonly id: string;
+  readonly call: Call;
+  readonly messages: readonly ConversationMessage[];
+  readonly turnState: string;
+  /** Connects the client. Throws when a client is already attached or the call is over. */
+  attach(transport: Transport): void;
+  /** Ends the call (idempotent); resolves with the final Call once its last event is recorded. */
+  end(hangUp: HangUp): Promise<Call>;
+  /** Resolves with the final Call after the end-of-call report was recorded. */
+  readonly done: Promise<Call>;
+}
+
+export function createCallSession(deps: CallSessionDeps): CallSession {
+  const { clock, assistant, providers } = deps;
+  const timing = { ...defaultTiming, ...deps.timing };
+  let call = deps.call;
+  const conversation = new Conversation(Date.parse(call.startAt));
+  const turn = new TurnMachine();
+  let transport: Transport | undefined;
+  let transportOpen = false;
+  let hello: TransportHello | undefined;
+  let connectedAt: number | undefined;
+  let llm: LlmProvider | undefined;
+  let speech: SpeechOutput | undefined;
+  let input: UserInput | undefined;
+  let inputFailed = false;
+  let inputStarted = false;
+  /** The caller's current utterance already became a user turn: it must not barge in on its own reply. */
+  let utteranceCommitted = false;
+  let reply: { abort: AbortController } | undefined;
+  let ending: Promise<Call> | undefined;
+  let finalized = false;
+  let welcomed = false;
+  let idleReprompted = false;
+  const timers = new CallTimers<'idle' | 'hang' | 'max'>(clock);
+  let idleWaiters: (() => void)[] = [];
+  let resolveDone!: (call: Call) => void;
+  const done = new Promise<Call>((resolve) => {
+    resolveDone = resolve;
+  });
+
+  const reporter = new CallReporter(
+    deps.sink,
+    () => ({
+      call,
+      assistant,
+      messages: conversation.messages,
+      phoneProvider: transport?.providerName ?? '',
+    }),
+    (error) => deps.log?.error({ err: error, callId: call.id }, 'recording a call event failed'),
+  );
+  void reporter.record({ type: 'status-update' });
+
+  const sendStatus = () =>
+    transport?.send({
+      type: 'status',
+      status: call.status,
+      phoneCallStatus: call.phoneCallStatus,
+      reason: call.phoneCallStatusReason,
+      callEndTriggerBy: call.callEndTriggerBy,
+    });
+
+  const reportError = (error: ProviderError) => {
+    void reporter.record({ type: 'error', error: error.toEventError() });
+    transport?.send({ type: 'error', code: `${error.type}:${error.code}`, message: error.message });
+  };
+
+  const asProviderError = (error: unknown, type: ProviderError['type'], provider: string) =>
+    error instanceof ProviderError
+      ? error
+      : new ProviderError({
+          type,
+          code: 'unavailable',
+          message: error instanceof Error ? error.message : String(error),
+          provider,
+          retryable: false,
+          cause: error,
+        });
+
+  // ---- timers -------------------------------------------------------------------------
+  const cancelIdle = () => timers.cancel('idle');
+  const cancelHang = () => timers.cancel('hang');
+  const armIdle = () => {
+    cancelIdle();
+    if (ending || !speech) return;
+    timers.set('idle', assistant.idleTimeoutSeconds * 1000, onIdle);
+  };
+  const onIdle = () => {
+    if (ending || !speech) return;
+    if (turn.state !== 'listening' || input?.speaking || speech.busy || reply) {
+      armIdle();
+      return;
+    }
+    if (!idleReprompted && assistant.idleMessage) {
+      idleReprompted = true;
+      speech.say(conversation.assistantMessageId(clock.now()), assistant.idleMessage, {
+        interruptible: true,
+      }).meta.system = true;
+      return;
+    }
+    void hangUp({ trigger: 'system', reason: 'Customer did not respond', say: assistant.endCallMessage });
+  };
+
+  const speechIdle = (timeoutMs: number) =>
+    new Promise<void>((resolve) => {
+      if (!speech?.busy) {
+        resolve();
+        return;
+      }
+      const timer = clock.setTimeout(resolve, timeoutMs);
+      idleWaiters.push(() => {
+        timer.cancel();
+        resolve();
+      });
+    });
+
+  // ---- speech out -------------------------------------------------------------------------
+  const onUtteranceStart = (u: Utterance) => {
+    turn.apply('reply-started');
+    cancelHang();
+    cancelIdle();
+    const turnEndAt = u.meta.turnEndAt as number | undefined;
+    if (deps.onReplyLatency && turnEndAt !== undefined && u.firstAudioAt !== undefined) {
+      // Provider time: the model until the first sentence was complete, then TTS to first audio.
+      const requestAt = turnEndAt + ((u.meta.llm as { queueLatencyMs?: number }).queueLatencyMs ?? 0);
+      const firstSentenceAt = u.firstSentenceAt ?? u.createdAt;
+      const providerMs = Math.max(0, firstSentenceAt - requestAt) + (u.ttsFirstChunkMs ?? 0);
+      deps.onReplyLatency({ totalMs: u.firstAudioAt - turnEndAt, providerMs });
+    }
+  };
+
+  const onUtteranceEnd = (u: Utterance) => {
+    if (finalized) return;
+    if (u.state === 'skipped') {
+      if (u.text.trim()) conversation.skip(u.messageId, u.text, u.createdAt);
+    } else {
+      const at = u.firstAudioAt ?? u.createdAt;
+      const metrics = assistantMessageMetrics({
+        u,
+        timeline: conversation.timeline(at),
+        ...(input?.stats.hasAudio ? { totalAudioReceivedMs: input.stats.totalAudioMs } : {}),
+        audioOutput: speech?.audio ?? false,
+      });
+      const interrupted = u.state === 'interrupted';
+      conversation.addAssistant(u.messageId, u.finalText, at, metrics, interrupted);
+      void reporter.record({ type: 'conversation-update' });
+      transport?.send({
+        type: 'assistant-text',
+        messageId: u.messageId,
+        text: u.finalText,
+        final: true,
+        ...(interrupted ? { interrupted: true } : {}),
+      });
+      transport?.send({ type: 'metrics', messageId: u.messageId, role: 'assistant', metrics });
+      if (
+        !ending &&
+        u.state === 'done' &&
+        u.meta.system !== true &&
+        u.meta.endsCall !== true &&
+        matchesPhrase(u.finalText, assistant.endCallPhrases)
+      ) {
+        void speechIdle(timing.goodbyeTimeoutMs).then(() =>
+          hangUp({ trigger: 'bot', reason: 'Assistant ended the call', say: assistant.endCallMessage }),
+        );
+      }
+    }
+    if (!speech?.busy) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const wake of waiters) wake();
+      if (!reply && !ending) {
+        turn.apply('reply-done');
+        armIdle();
+      }
+    }
+  };
+
+  // ---- replies ----------------------------------------------------------------------------
+  const updatePhrases = () => {
+    if (llm && hasPhraseHints(llm)) input?.setExpectedPhrases(llm.expectedPhrases(conversation.chat));
+  };
+
+  const interrupt = () => {
+    reply?.abort.abort(new Error('interrupted'));
+    reply = undefined;
+    cancelHang();
+    speech?.interrupt();
+    turn.apply('interrupted');
+  };
+
+  const startReply = (turnEndAt: number) => {
+    if (!llm || !speech) return;
+    const current = { abort: new AbortController() };
+    reply = current;
+    const speechOut = speech;
+    runReply(
+      {
+        clock,
+        llm,
+        assistant,
+        conversation,
+        speech: speechOut,
+        reporter,
+        interruptible: assistant.bargeInEnabled,
+        onError: reportError,
+      },
+      { turnEndAt },
+      current.abort.signal,
+    )
+      .then(
+        (action) => {
+          if (reply !== current) return;
+          reply = undefined;
+          updatePhrases();
+          return afterReply(action);
+        },
+        (error: unknown) => {
+          if (reply === current) reply = undefined;
+          deps.log?.error({ err: error, callId: call.id }, 'reply failed');
+        },
+      )
+      .finally(() => {
+        if (!reply && !speech?.busy && !ending) {
+          turn.apply('reply-done');
+          armIdle();
+        }
+      });
+  };
+
+  const afterReply = async (action: ReplyAction) => {
+    if (action.type === 'end') {
+      await speechIdle(timing.goodbyeTimeoutMs);
+      await hangUp({ trigger: 'bot', reason: 'Assistant ended the call' });
+    } else if (action.type === 'transfer') {
+      await speechIdle(timing.goodbyeTimeoutMs);
+      await hangUp({
+        trigger: 'bot',
+        reason: `Forwarded to ${action.to}`,
+        forwardTo: action.to,
+        ...(action.message ? { say: action.message } : {}),
+      });
+    }
+  };
+
+  const commitUser = (text: string, stt?: { final: SttFinal; vadMs: number }) => {
+    if (ending || !speech) return;
+    const now = clock.now();
+    cancelIdle();
+    idleReprompted = false;
+    if (reply || speech.busy) {
+      const canInterrupt = assistant.bargeInEnabled && speech.interruptible;
+      if (canInterrupt || !speech.speaking) interrupt();
+    }
+    // The caller may still be in the utterance just transcribed (the STT ended it before our
+    // endpointing did): that speech must not barge in on its own reply. Speech that started
+    // after the transcribed audio is a new utterance and may.
+    utteranceCommitted = Boolean(
+      stt && input?.speaking && input.endpointer.utteranceStartMs < stt.final.endOffsetMs,
+    );
+    const messageId = conversation.nextUserMessageId();
+    const metrics = userMessageMetrics({
+      timeline: conversation.timeline(now),
+      ...(input?.stats.hasAudio
+        ? { audio: { totalAudioReceivedMs: input.stats.totalAudioMs, ...input.stats.takeTurn() } }
+        : {}),
+      ...(stt ? { stt } : {}),
+    });
+    conversation.addUser(messageId, text, now, metrics);
+    void reporter.record({ type: 'conversation-update' });
+    transport?.send({ type: 'transcript', final: true, text, messageId });
+    transport?.send({ type: 'metrics', messageId, role: 'user', metrics });
+    turn.apply('user-turn');
+    if (matchesPhrase(text, assistant.endCallPhrases)) {
+      void hangUp({ trigger: 'user', reason: 'Customer ended the call', say: assistant.endCallMessage });
+      return;
+    }
+    timers.set('hang', timing.hangAfterMs, () => {
+      if (!ending) void reporter.record({ type: 'hang' });
+    });
+    startReply(now);
+  };
+
+  // ---- caller audio -------------------------------------------------------------------------
+  const createInput = (h: TransportHello) => {
+    inputStarted = true;
+    const failed = (error: unknown) => {
+      inputFailed = true;
+      reportError(asProviderError(error, 'stt_error', assistant.config.speech?.stt?.provider ?? 'stt'));
+      void hangUp({ trigger: 'system', reason: 'STT connection failed', error: true });
+    };
+    let vad: ReturnType<EngineProviders['vad']>;
+    try {
+      vad = providers.vad({ sampleRate: h.sampleRate, frameMs: h.frameMs, aggressiveness: 2 });
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    const build = (v: Vad) => {
+      if (ending) {
+        v.close();
+        return;
+      }
+      try {
+        const stt = providers.stt(assistant);
+        const phrases = llm && hasPhraseHints(llm) ? llm.expectedPhrases(conversation.chat) : undefined;
+        input = new UserInput({
+          clock,
+          vad: v,
+          stt,
+          sampleRate: h.sampleRate,
+          frameMs: h.frameMs,
+          language: assistant.config.speech?.stt?.language ?? 'en-US',
+          endpointingMs: assistant.config.speech?.stt?.endpointingMs ?? 500,
+          ...(phrases ? { expectedPhrases: phrases } : {}),
+          handlers: {
+            onSpeechStart: () => {
+              utteranceCommitted = false;
+              turn.apply('user-started');
+              cancelIdle();
+            },
+            onSpeechEnd: () => {
+              turn.apply('user-paused');
+            },
+            onPartial: (text) => transport?.send({ type: 'transcript', final: false, text }),
+            onFinal: (final, vadMs) => commitUser(final.text.trim(), { final, vadMs }),
+            onError: (error) => {
+              reportError(error);
+              if (!error.retryable)
+                void hangUp({ trigger: 'system', reason: 'STT connection failed', error: true });
+            },
+          },
+        });
+      } catch (error) {
+        v.close();
+        failed(error);
+      }
+    };
+    if (vad instanceof Promise) vad.then(build, failed);
+    else build(vad);
+  };
+
+  // ---- transport ------------------------------------------------------------------------------
+  const onHello = (h: TransportHello) => {
+    if (hello || call.status !== 'queued' || ending) return;
+    hello = h;
+    connectedAt = clock.now();
+    call = transition(call, { type: 'connect' }, connectedAt);
+    void reporter.record({ type: 'status-update' });
+    sendStatus();
+    try {
+      llm = providers.llm(assistant);
+    } catch (error) {
+      reportError(asProviderError(error, 'llm_error', assistant.assistantProvider));
+    }
+    let tts: ReturnType<EngineProviders['tts']> | undefined;
+    if (h.audioOutput) {
+      try {
+        tts = providers.tts(assistant);
+      } catch (error) {
+        reportError(asProviderError(error, 'tts_error', assistant.config.speech?.tts?.provider ?? 'tts'));
+      }
+    }
+    const ttsConfig = assistant.config.speech?.tts;
+    speech = new SpeechOutput({
+      clock,
+      pacer: deps.pacer,
+      transport: transport as Transport,
+      tts,
+      ttsOptions: {
+        sampleRate: h.sampleRate,
+        ...(ttsConfig?.voice ? { voice: ttsConfig.voice } : {}),
+        ...(ttsConfig?.speed ? { speed: ttsConfig.speed } : {}),
+      },
+      marks: h.marks,
+      playoutGraceMs: timing.playoutGraceMs,
+      ...(deps.ttsCache ? { cache: deps.ttsCache } : {}),
+      onStart: onUtteranceStart,
+      onEnd: onUtteranceEnd,
+      onError: reportError,
+    });
+    timers.set(
+      'max',
+      assistant.maxDurationSeconds * 1000,
+      () => void hangUp({ trigger: 'system', reason: 'Max call duration reached' }),
+    );
+    if (assistant.welcomeMessageMode === 'automatic' && assistant.welcomeMessage) speakWelcome();
+    else armIdle();
+  };
+
+  const speakWelcome = () => {
+    if (!speech || welcomed) return;
+    welcomed = true;
+    speech.say('welcome-1', assistant.welcomeMessage, {
+      interruptible: assistant.welcomeMessageInterruptionsEnabled,
+    }).meta.system = true;
+  };
+
+  const onAudio = (frame: Int16Array) => {
+    if (!hello || ending) return;
+    if (!input) {
+      if (!inputStarted) createInput(hello);
+      if (!input || inputFailed) return;
+    }
+    const userInput = input as UserInput;
+    userInput.pushFrame(frame);
+    if (
+      !utteranceCommitted &&
+      userInput.speechMs >= timing.interruptMinSpeechMs &&
+      (reply !== undefined || speech?.busy) &&
+      assistant.bargeInEnabled &&
+      speech?.interruptible
+    ) {
+      interrupt();
+    }
+  };
+
+  const onClose = (info: TransportClose) => {
+    transportOpen = false;
+    if (ending) return;
+    if (info.protocolError) {
+      void hangUp({
+        trigger: 'system',
+        reason: `Client protocol error: ${info.reason}`,
+        error: true,
+        notConnected: 'failed',
+      });
+    } else if (call.status === 'queued') {
+      void hangUp({
+        trigger: 'user',
+        reason: 'Client left before the call started',
+        notConnected: 'canceled',
+      });
+    } else {
+      void hangUp({ trigger: 'user', reason: 'Customer hung up' });
+    }
+  };
+
+  // ---- the end -------------------------------------------------------------------------------
+  const hangUp = (h: HangUp): Promise<Call> => {
+    if (ending) return ending;
+    ending = (async () => {
+      timers.cancelAll();
+      if (h.say && speech && transportOpen && call.status === 'ongoing') {
+        reply?.abort.abort(new Error('hanging up'));
+        reply = undefined;
+        await speechIdle(timing.goodbyeTimeoutMs);
+        const goodbye = speech.say(conversation.assistantMessageId(clock.now()), h.say, {
+          interruptible: false,
+        });
+        goodbye.meta.system = true;
+        let timer: Timer | undefined;
+        await Promise.race([
+          goodbye.finished,
+          new Promise<void>((r) => {
+            timer = clock.setTimeout(r, timing.goodbyeTimeoutMs);
+          }),
+        ]);
+        timer?.cancel();
+      }
+      return finalize(h);
+    })();
+    return ending;
+  };
+
+  const finalize = async (h: HangUp): Promise<Call> => {
+    reply?.abort.abort(new Error('call ended'));
+    reply = undefined;
+    speech?.close();
+    finalized = true;
+    void input?.close().catch(() => {});
+    const now = clock.now();
+    let event: LifecycleEvent;
+    if (call.status === 'queued') {
+      event = {
+        type: 'not-connected',
+        phoneCallStatus: h.notConnected ?? 'canceled',
+        reason: h.reason,
+        trigger: h.trigger,
+      };
+    } else if (h.forwardTo) {
+      event = { type: 'forward', to: h.forwardTo, trigger: h.trigger };
+    } else {
+      event = { type: 'end', trigger: h.trigger, reason: h.reason, ...(h.error ? { error: true } : {}) };
+    }
+    if (!isTerminal(call)) call = transition(call, event, now, connectedAt);
+    void reporter.record({ type: 'status-update' });
+    sendStatus();
+    const report = await buildEndOfCallReport({ call, assistant, messages: conversation.messages });
+    call = {
+      ...call,
+      cost: callCost(vendors()),
+      metrics: callMetrics(conversation.messages, input?.stats.totalAudioMs ?? 0),
+    };
+    await reporter.record({ type: 'end-of-call-report', report });
+    transport?.close(1000, 'call ended');
+    resolveDone(call);
+    return call;
+  };
+
+  const vendors = () => {
+    const names: string[] = [];
+    if (llm) names.push(llm.name);
+    const stt = assistant.config.speech?.stt?.provider;
+    const tts = assistant.config.speech?.tts?.provider;
+    if (input && stt) names.push(stt);
+    if (speech?.audio && tts) names.push(tts);
+    return names;
+  };
+
+  return {
+    get id() {
+      return call.id;
+    },
+    get call() {
+      return call;
+    },
+    get messages() {
+      return conversation.messages;
+    },
+    get turnState() {
+      return turn.state;
+    },
+    done,
+    end: hangUp,
+    attach(t: Transport) {
+      if (transport) throw new Error('a client is already connected to this call');
+      if (ending || isTerminal(call)) throw new Error('the call has ended');
+      transport = t;
+      transportOpen = true;
+      t.start({
+        onHello,
+        onAudio,
+        onUserText: (text) => {
+          if (!hello || ending) return;
+          const body = text.trim();
+          if (!body) return;
+          commitUser(body);
+        },
+        onMark: (id) => speech?.onMark(id),
+        onSay: (text) => {
+          if (!speech || ending) return;
+          if (!text && !welcomed) {
+            speakWelcome();
+            return;
+          }
+          const body = text ?? assistant.welcomeMessage;
+          if (body) {
+            speech.say(conversation.assistantMessageId(clock.now()), body, {
+              interruptible: assistant.bargeInEnabled,
+            }).meta.system = true;
+          }
+        },
+        onEnd: () => void hangUp({ trigger: 'user', reason: 'Customer ended the call' }),
+        onClose,
+      });
+    },
+  };
+}

@@ -1,0 +1,198 @@
+import type { WebSocket } from 'ws';
+import type {
+  Transport,
+  TransportClose,
+  TransportEvent,
+  TransportHandlers,
+  TransportHello,
+} from '../transport.js';
+import { CloseCodes, PROTOCOL_VERSION, parseClientMessage, type ServerMessage } from './protocol.js';
+
+/**
+ * The web-call protocol on one WebSocket (see protocol.ts). Every input is validated before
+ * it reaches the call; a violation sends an `error`, closes the socket with a code and reason,
+ * and tells the call (which then ends with its terminal events). Incoming audio is copied into
+ * one preallocated frame per call: no allocation per frame.
+ */
+export const MAX_TEXT_MESSAGE_BYTES = 64 * 1024;
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+export class WebSocketTransport implements Transport {
+  readonly kind = 'web' as const;
+  readonly providerName = '';
+  private handlers: TransportHandlers | undefined;
+  private hello: TransportHello | undefined;
+  private frame: Int16Array | undefined;
+  private frameBytes: Uint8Array | undefined;
+  private closed = false;
+  private tooBig = false;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly callId: string,
+  ) {
+    // ws closes an oversized message with 1009 and no reason before it reports the error; give
+    // the client a reason too.
+    const close = socket.close.bind(socket);
+    socket.close = (code?: number, reason?: string | Buffer) => {
+      if (code === CloseCodes.tooBig && !reason) {
+        this.tooBig = true;
+        close(code, `message over ${MAX_TEXT_MESSAGE_BYTES} bytes`);
+        return;
+      }
+      close(code, reason);
+    };
+    socket.on('message', (data, isBinary) =>
+      this.onMessage(data as Buffer | Buffer[] | ArrayBuffer, isBinary),
+    );
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.tooBig = true;
+    });
+    socket.on('close', (code, reason) => {
+      if (this.closed) return;
+      this.closed = true;
+      const info: TransportClose = this.tooBig
+        ? { code: CloseCodes.tooBig, reason: 'message too big', initiator: 'server', protocolError: true }
+        : {
+            code,
+            reason: reason.toString('utf8') || 'client left',
+            initiator: 'client',
+            protocolError: false,
+          };
+      this.handlers?.onClose(info);
+    });
+  }
+
+  start(handlers: TransportHandlers): void {
+    this.handlers = handlers;
+  }
+
+  sendAudio(frame: Int16Array): void {
+    // A client that stops reading does not make the server buffer without limit: its audio is dropped.
+    if (this.closed || this.socket.bufferedAmount > MAX_BUFFERED_BYTES) return;
+    this.socket.send(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), { binary: true });
+  }
+
+  sendMark(id: string): void {
+    this.sendJson({ type: 'mark', id });
+  }
+
+  clear(): void {
+    this.sendJson({ type: 'clear' });
+  }
+
+  send(event: TransportEvent): void {
+    this.sendJson(event as ServerMessage);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.close(code, reason.slice(0, 120));
+    this.handlers?.onClose({ code, reason, initiator: 'server', protocolError: false });
+  }
+
+  private sendJson(message: ServerMessage): void {
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(JSON.stringify(message));
+  }
+
+  /** Refuses the connection: error message, close code and reason, and the call is told. */
+  private fail(code: number, reason: string): void {
+    if (this.closed) return;
+    this.sendJson({ type: 'error', code: 'protocol_error', message: reason });
+    this.closed = true;
+    this.socket.close(code, reason.slice(0, 120));
+    this.handlers?.onClose({ code, reason, initiator: 'server', protocolError: true });
+  }
+
+  private onMessage(data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): void {
+    if (this.closed || !this.handlers) return;
+    const buffer = Array.isArray(data)
+      ? Buffer.concat(data)
+      : Buffer.isBuffer(data)
+        ? data
+        : Buffer.from(data);
+    if (isBinary) {
+      this.onAudio(buffer);
+      return;
+    }
+    if (buffer.length > MAX_TEXT_MESSAGE_BYTES) {
+      this.fail(CloseCodes.tooBig, `text message over ${MAX_TEXT_MESSAGE_BYTES} bytes`);
+      return;
+    }
+    const parsed = parseClientMessage(buffer.toString('utf8'));
+    if (!parsed.ok) {
+      this.fail(parsed.code, parsed.reason);
+      return;
+    }
+    const message = parsed.message;
+    if (message.type === 'hello') {
+      if (this.hello) {
+        this.fail(CloseCodes.helloFirst, 'hello was already received');
+        return;
+      }
+      if (message.version !== PROTOCOL_VERSION) {
+        this.fail(
+          CloseCodes.unsupportedVersion,
+          `protocol version ${message.version} is not supported (use 1)`,
+        );
+        return;
+      }
+      const hello: TransportHello = {
+        sampleRate: message.sampleRate,
+        frameMs: message.frameMs ?? 20,
+        audioOutput: message.audioOutput ?? true,
+        marks: message.marks ?? true,
+      };
+      this.hello = hello;
+      this.frame = new Int16Array((hello.sampleRate * hello.frameMs) / 1000);
+      this.frameBytes = new Uint8Array(this.frame.buffer);
+      this.sendJson({
+        type: 'ready',
+        version: PROTOCOL_VERSION,
+        callId: this.callId,
+        sampleRate: hello.sampleRate,
+        frameMs: 20,
+      });
+      this.handlers.onHello(hello);
+      return;
+    }
+    if (!this.hello) {
+      this.fail(CloseCodes.helloFirst, `"${message.type}" before hello`);
+      return;
+    }
+    switch (message.type) {
+      case 'user-text':
+        this.handlers.onUserText(message.text);
+        return;
+      case 'mark':
+        this.handlers.onMark(message.id);
+        return;
+      case 'say':
+        this.handlers.onSay(message.text);
+        return;
+      case 'end':
+        this.handlers.onEnd();
+        return;
+    }
+  }
+
+  private onAudio(buffer: Buffer): void {
+    const frame = this.frame;
+    const bytes = this.frameBytes;
+    if (!this.hello || !frame || !bytes) {
+      this.fail(CloseCodes.helloFirst, 'audio before hello');
+      return;
+    }
+    if (buffer.length !== bytes.length) {
+      this.fail(
+        CloseCodes.wrongFrameSize,
+        `audio frame of ${buffer.length} bytes; expected ${bytes.length} (${this.hello.frameMs} ms at ${this.hello.sampleRate} Hz)`,
+      );
+      return;
+    }
+    bytes.set(buffer);
+    this.handlers?.onAudio(frame);
+  }
+}
