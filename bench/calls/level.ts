@@ -48,6 +48,7 @@ const sink: CallEventSink = {
     return [];
   },
   requestToolCalls: async () => new Map(),
+  requestAssistant: async () => ({ kind: 'defaults' }),
 };
 
 const fakes = fakeProviders({

@@ -4,13 +4,19 @@ import addFormats from 'ajv-formats';
 import { mergeDeep, withDefaults } from '../assistants/assistant-defaults.js';
 import {
   type AssistantCreate,
+  type AssistantPatch,
   AssistantPatchSchema,
   type AssistantSpec,
 } from '../assistants/assistant-schema.js';
 import { findAssistant, specOf } from '../assistants/assistant-store.js';
 import type { Db } from '../db/database.js';
 import { newWebCall } from '../engine/call-lifecycle.js';
-import { type CallSession, createCallSession, type ResolvedAssistant } from '../engine/call-session.js';
+import {
+  type CallSession,
+  createCallSession,
+  type HangUp,
+  type ResolvedAssistant,
+} from '../engine/call-session.js';
 import { type Clock, systemClock, type Timer } from '../engine/clock.js';
 import { Pacer } from '../engine/pacer.js';
 import type { EngineProviders, EngineTiming } from '../engine/providers.js';
@@ -18,6 +24,7 @@ import { TtsCache } from '../engine/tts-cache.js';
 import { ApiError } from '../http/api-error.js';
 import { validateDialogFor } from '../llm/scripted/dialog.js';
 import { newWebCallId } from '../shared/ids.js';
+import { getTeamSettings } from '../tenancy/team-settings.js';
 import type { CallEventSink } from '../webhooks/call-event-sink.js';
 import type { Call } from './call-schema.js';
 import { insertCall } from './call-store.js';
@@ -89,19 +96,29 @@ export class CallService {
   }
 
   async createWebCall(teamId: string, body: CreateWebCall): Promise<{ call: Call; join: JoinInfo }> {
-    const assistant = await this.resolveAssistant(teamId, body);
     const id = newWebCallId();
     const call = newWebCall({
       id,
       teamId,
-      assistantId: assistant._id,
+      assistantId: '',
       userNumber: body.customer?.number ?? `web-${body.customer?.name ?? id}`,
       now: this.clock.now(),
       assistantOverrides: body.assistantOverrides ?? {},
       metadata: body.metadata ?? {},
     });
-    await (this.o.insertCall ? this.o.insertCall(call) : insertCall(this.o.db, call));
+    let assistant: ResolvedAssistant;
+    let endOnConnect: HangUp | undefined;
+    if (body.assistantId || body.assistant) {
+      assistant = await this.resolveAssistant(teamId, body);
+      call.assistantId = assistant._id;
+      await (this.o.insertCall ? this.o.insertCall(call) : insertCall(this.o.db, call));
+    } else {
+      // The call row is written with the assistant-request event, its first.
+      ({ assistant, endOnConnect } = await this.askTeamServer(teamId, call, body));
+      call.assistantId = assistant._id;
+    }
     const session = createCallSession({
+      ...(endOnConnect ? { endOnConnect } : {}),
       call,
       assistant,
       sink: this.o.sink,
@@ -186,28 +203,128 @@ export class CallService {
     this.pacer.stop();
   }
 
+  private async loadAssistant(teamId: string, id: string): Promise<ResolvedAssistant | undefined> {
+    const row = await findAssistant(this.o.db, teamId, id);
+    if (!row) return undefined;
+    return {
+      _id: row.id,
+      ...specOf(row),
+      createdAt: row.created_at.toISOString(),
+      updatedAt: row.updated_at.toISOString(),
+    };
+  }
+
   private async resolveAssistant(teamId: string, body: CreateWebCall): Promise<ResolvedAssistant> {
     let resolved: ResolvedAssistant;
     if (body.assistantId) {
-      const row = await findAssistant(this.o.db, teamId, body.assistantId);
-      if (!row) throw new ApiError(404, 'not_found', 'assistant not found', 'assistantId');
-      resolved = {
-        _id: row.id,
-        ...specOf(row),
-        createdAt: row.created_at.toISOString(),
-        updatedAt: row.updated_at.toISOString(),
-      };
-    } else if (body.assistant) {
-      resolved = { _id: '', ...withDefaults(body.assistant) };
+      const found = await this.loadAssistant(teamId, body.assistantId);
+      if (!found) throw new ApiError(404, 'not_found', 'assistant not found', 'assistantId');
+      resolved = found;
     } else {
+      resolved = { _id: '', ...withDefaults(body.assistant ?? { name: 'Assistant' }) };
+    }
+    return this.applyOverrides(resolved, body.assistantOverrides ?? {});
+  }
+
+  /**
+   * CONTRACT.md "assistant-request": a call created without an assistant asks the team's
+   * server, within 5 s. `{}` takes the team's default assistant (or the platform's defaults),
+   * `{"assistant"}` an inline one, `{"assistantId", "assistantOverrides"}` a stored one;
+   * `{"error"}` is spoken to the caller and the call ends; no usable answer in time falls back to
+   * the team's default assistant, or the call ends with a spoken apology. `metadata` in the
+   * reply joins `call.metadata`, so every later event carries it.
+   */
+  private async askTeamServer(
+    teamId: string,
+    call: Call,
+    body: CreateWebCall,
+  ): Promise<{ assistant: ResolvedAssistant; endOnConnect?: HangUp }> {
+    const settings = await getTeamSettings(this.o.db, teamId);
+    if (!settings.server) {
       throw new ApiError(
         400,
         'invalid_request',
-        'assistantId or assistant is required (assistant-request is not supported yet)',
+        "assistantId or assistant is required, unless the team's server answers assistant-request (PATCH /v1/team)",
         'assistantId',
       );
     }
-    const overrides = pickAssistantFields(body.assistantOverrides ?? {});
+    const { server } = settings;
+    const placeholder: ResolvedAssistant = { _id: '', ...withDefaults({ name: 'assistant-request' }) };
+    const reply = await this.o.sink.requestAssistant(
+      { call, assistant: placeholder, messages: [], phoneProvider: '' },
+      {
+        url: server.url,
+        headers: server.headers ?? {},
+        ...(server.secret ? { secret: server.secret } : {}),
+        timeoutMs: Math.round((server.timeoutSeconds ?? 5) * 1000),
+        format: server.format ?? 'interactly',
+      },
+      AbortSignal.timeout(6_000),
+    );
+    if (reply.kind !== 'unusable' && reply.metadata) call.metadata = { ...call.metadata, ...reply.metadata };
+    const fallback = async (why: string, say: string) => {
+      const byDefault = settings.defaultAssistantId
+        ? await this.loadAssistant(teamId, settings.defaultAssistantId)
+        : undefined;
+      if (byDefault)
+        return { assistant: await this.applyOverrides(byDefault, body.assistantOverrides ?? {}) };
+      this.o.log?.warn({ callId: call.id, why }, 'assistant-request gave no assistant; ending the call');
+      return {
+        assistant: placeholder,
+        endOnConnect: { trigger: 'system' as const, reason: `assistant-request: ${why}`, say, error: true },
+      };
+    };
+    const apology = 'Sorry, this call cannot be taken right now. Please try again later. Goodbye.';
+    switch (reply.kind) {
+      case 'defaults': {
+        const byDefault = settings.defaultAssistantId
+          ? await this.loadAssistant(teamId, settings.defaultAssistantId)
+          : undefined;
+        return {
+          assistant: await this.applyOverrides(byDefault ?? placeholder, body.assistantOverrides ?? {}),
+        };
+      }
+      case 'assistant': {
+        if (!checkPatch(reply.assistant)) {
+          return fallback(`the returned assistant is invalid: ${ajv.errorsText(checkPatch.errors)}`, apology);
+        }
+        const inline = {
+          _id: '',
+          ...withDefaults({ name: 'Assistant', ...(reply.assistant as AssistantPatch) }),
+        };
+        return { assistant: await this.applyOverrides(inline, body.assistantOverrides ?? {}) };
+      }
+      case 'assistantId': {
+        const found = await this.loadAssistant(teamId, reply.assistantId);
+        if (!found) return fallback(`assistant ${reply.assistantId} not found`, apology);
+        const overrides = { ...(reply.assistantOverrides ?? {}), ...(body.assistantOverrides ?? {}) };
+        try {
+          return { assistant: await this.applyOverrides(found, overrides) };
+        } catch (e) {
+          return fallback(`invalid assistantOverrides: ${(e as Error).message}`, apology);
+        }
+      }
+      case 'error':
+        return {
+          assistant: placeholder,
+          endOnConnect: {
+            trigger: 'system',
+            reason: `assistant-request: ${reply.error}`,
+            say: reply.error,
+            error: true,
+          },
+        };
+      case 'unusable':
+        return fallback(reply.reason, apology);
+    }
+  }
+
+  private async applyOverrides(
+    base: ResolvedAssistant,
+    rawOverrides: Record<string, unknown>,
+  ): Promise<ResolvedAssistant> {
+    let resolved = base;
+    const overrides = pickAssistantFields(rawOverrides);
     if (Object.keys(overrides).length > 0) {
       if (!checkPatch(overrides)) {
         const first = checkPatch.errors?.[0];

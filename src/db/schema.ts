@@ -7,6 +7,7 @@ export interface TeamsTable {
   id: string;
   name: string;
   created_at: CreatedAt;
+  settings: ColumnType<Record<string, unknown>, string | undefined, string>;
 }
 
 export interface ApiKeysTable {

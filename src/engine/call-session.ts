@@ -44,6 +44,8 @@ export interface CallSessionDeps {
   log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** Per reply: end of user turn → first audio out, and the provider time inside it (bench). */
   onReplyLatency?(sample: { totalMs: number; providerMs: number }): void;
+  /** Say this as soon as the call connects, then hang up (an assistant-request that failed). */
+  endOnConnect?: HangUp;
 }
 
 export interface HangUp {
@@ -407,7 +409,8 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
     void reporter.record({ type: 'status-update' });
     sendStatus();
     try {
-      llm = providers.llm(assistant);
+      // A call that only says goodbye (failed assistant-request) needs no model.
+      if (!deps.endOnConnect) llm = providers.llm(assistant);
     } catch (error) {
       reportError(asProviderError(error, 'llm_error', assistant.assistantProvider));
     }
@@ -442,7 +445,8 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
       assistant.maxDurationSeconds * 1000,
       () => void hangUp({ trigger: 'system', reason: 'Max call duration reached' }),
     );
-    if (assistant.welcomeMessageMode === 'automatic' && assistant.welcomeMessage) speakWelcome();
+    if (deps.endOnConnect) void hangUp(deps.endOnConnect);
+    else if (assistant.welcomeMessageMode === 'automatic' && assistant.welcomeMessage) speakWelcome();
     else armIdle();
   };
 

@@ -9,6 +9,7 @@ import { callRoutes } from '../calls/call-routes.js';
 import type { CallService } from '../calls/call-service.js';
 import type { Config } from '../config/config.js';
 import type { DatabaseHandle } from '../db/database.js';
+import { teamRoutes } from '../tenancy/team-settings.js';
 import type { Dispatcher } from '../webhooks/delivery/dispatcher.js';
 import { eventSchemas } from '../webhooks/events/event-schemas.js';
 import type { Outbox } from '../webhooks/outbox.js';
@@ -87,6 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(assistantRoutes, { db: deps.database.db });
       await v1.register(callRoutes, { db: deps.database.db });
       await v1.register(callControlRoutes, { db: deps.database.db, calls: deps.calls });
+      await v1.register(teamRoutes, { db: deps.database.db });
       await v1.register(webhookRoutes, {
         db: deps.database.db,
         dispatcher: deps.dispatcher,

@@ -1,4 +1,4 @@
-import type { CallEventSink, ToolCallResult } from '../webhooks/call-event-sink.js';
+import type { AssistantRequestReply, CallEventSink, ToolCallResult } from '../webhooks/call-event-sink.js';
 import { buildEventMessage, type CallContext, type EventSpec } from '../webhooks/events/build-event.js';
 import type { EventMessage, ToolCall } from '../webhooks/events/event-schemas.js';
 
@@ -50,6 +50,14 @@ export class RecordingSink implements CallEventSink {
     const results = new Map<string, ToolCallResult>();
     for (const call of toolCalls) results.set(call.id, await this.answerTool(call, ctx));
     return results;
+  }
+
+  /** The reply assistant-request gets (tests set it). */
+  assistantReply: AssistantRequestReply = { kind: 'defaults' };
+
+  async requestAssistant(ctx: CallContext): Promise<AssistantRequestReply> {
+    this.append(ctx, { type: 'assistant-request' });
+    return this.assistantReply;
   }
 
   forCall(callId: string): EventMessage[] {

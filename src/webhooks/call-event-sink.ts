@@ -1,9 +1,9 @@
+import type { DeliveryTarget } from './delivery/routing.js';
 import type { CallContext, EventSpec } from './events/build-event.js';
 import type { EventMessage, ToolCall } from './events/event-schemas.js';
+import type { AssistantRequestReply, ToolCallResult } from './http/parse-reply.js';
 
-import type { ToolCallResult } from './http/parse-reply.js';
-
-export type { ToolCallResult };
+export type { AssistantRequestReply, ToolCallResult };
 
 /**
  * How the call engine reports a call through the webhook contract. The engine owns the call's
@@ -28,4 +28,15 @@ export interface CallEventSink {
     toolCalls: readonly ToolCall[],
     signal: AbortSignal,
   ): Promise<Map<string, ToolCallResult>>;
+
+  /**
+   * Records an `assistant-request` event (the call's first) and asks `target` which assistant
+   * takes the call, within its timeout (at most 5 s). Never throws: a timeout, a refusal or an
+   * unusable reply is `{kind: 'unusable', reason}`.
+   */
+  requestAssistant(
+    ctx: CallContext,
+    target: DeliveryTarget,
+    signal: AbortSignal,
+  ): Promise<AssistantRequestReply>;
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { NOTIFICATION_EVENT_TYPES, type NotificationEventType } from '../assistants/assistant-schema.js';
 import type { Db } from '../db/database.js';
 import { newEventId } from '../shared/ids.js';
-import type { CallEventSink, ToolCallResult } from './call-event-sink.js';
+import type { AssistantRequestReply, CallEventSink, ToolCallResult } from './call-event-sink.js';
 import type { DeliveryJob } from './delivery/delivery-job.js';
 import { laneKeyOf } from './delivery/delivery-job.js';
 import { type DeliveryRowInput, insertDeliveries, writeAttemptResults } from './delivery/delivery-store.js';
@@ -13,7 +13,7 @@ import { assistantServerTarget, type DeliveryTarget, toolCallTarget } from './de
 import { serializeEvent } from './delivery/wire-format.js';
 import { buildEventMessage, type CallContext, type EventSpec } from './events/build-event.js';
 import type { EventMessage, ToolCall } from './events/event-schemas.js';
-import { parseToolCallsReply } from './http/parse-reply.js';
+import { parseAssistantRequestReply, parseToolCallsReply } from './http/parse-reply.js';
 import { type SendResult, sendWebhook } from './http/send.js';
 import { buildSignedHeaders } from './http/signing.js';
 
@@ -58,6 +58,9 @@ const MAX_BATCH = 400;
 
 export const newDeliveryId = () => `dlv_${randomUUID().replaceAll('-', '')}`;
 const newAttemptId = () => `att_${randomUUID().replaceAll('-', '')}`;
+
+/** CONTRACT.md: an assistant-request is answered within 5 s or falls back. */
+export const ASSISTANT_REQUEST_BUDGET_MS = 5_000;
 
 /** Largest synchronous reply read (tool results, assistant-request replies). */
 export const SYNC_REPLY_MAX_BYTES = 256 * 1024;
@@ -309,6 +312,34 @@ export class Outbox implements CallEventSink {
       }),
     );
     return results;
+  }
+
+  async requestAssistant(
+    ctx: CallContext,
+    target: DeliveryTarget,
+    signal: AbortSignal,
+  ): Promise<AssistantRequestReply> {
+    let message: EventMessage;
+    try {
+      [message] = (await this.persist(ctx, [{ type: 'assistant-request' }], false)).messages as [
+        EventMessage,
+      ];
+    } catch (error) {
+      this.logger.error({ err: error, callId: ctx.call.id }, 'could not record assistant-request event');
+      return { kind: 'unusable', reason: 'internal error' };
+    }
+    const budget = { ...target, timeoutMs: Math.min(target.timeoutMs, ASSISTANT_REQUEST_BUDGET_MS) };
+    const { result } = await this.sendSync(ctx.call.teamId, message, budget, signal);
+    if (!result.ok) {
+      const reason =
+        result.error?.code === 'timeout'
+          ? `no answer within ${budget.timeoutMs} ms`
+          : result.error
+            ? `${result.error.code}: ${result.error.message}`
+            : `HTTP ${result.statusCode}`;
+      return { kind: 'unusable', reason };
+    }
+    return parseAssistantRequestReply(result.responseBody);
   }
 
   /**

@@ -1,0 +1,112 @@
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { mergeDeep, REDACTED } from '../assistants/assistant-defaults.js';
+import type { Db } from '../db/database.js';
+import { ApiError, ErrorResponseSchema } from '../http/api-error.js';
+import { webhookSecretProblem } from '../webhooks/http/signing.js';
+
+/**
+ * Team-wide settings: the server that answers `assistant-request` (web calls created without
+ * an assistant, phone numbers that name none) and the assistant used when it does not answer.
+ */
+export const TeamServerSchema = Type.Object(
+  {
+    url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 }),
+    secret: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'Write-only.' })),
+    headers: Type.Optional(
+      Type.Record(
+        Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$" }),
+        Type.String({ maxLength: 4096 }),
+        { maxProperties: 50 },
+      ),
+    ),
+    timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 5, default: 5 })),
+    format: Type.Optional(Type.Union([Type.Literal('interactly'), Type.Literal('hms')])),
+  },
+  { additionalProperties: false },
+);
+
+export const TeamSettingsSchema = Type.Object(
+  {
+    server: Type.Optional(TeamServerSchema),
+    defaultAssistantId: Type.Optional(
+      Type.String({
+        maxLength: 100,
+        description: 'Used when assistant-request gets no usable answer in time',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type TeamSettings = Static<typeof TeamSettingsSchema>;
+
+/** PATCH merges into the stored settings, so a server's fields may come one at a time. */
+const TeamSettingsPatchSchema = Type.Object(
+  { ...TeamSettingsSchema.properties, server: Type.Optional(Type.Partial(TeamServerSchema)) },
+  { additionalProperties: false },
+);
+
+export async function getTeamSettings(db: Db, teamId: string): Promise<TeamSettings> {
+  const row = await db.selectFrom('teams').select('settings').where('id', '=', teamId).executeTakeFirst();
+  return (row?.settings ?? {}) as TeamSettings;
+}
+
+function redact(settings: TeamSettings): TeamSettings {
+  if (!settings.server) return settings;
+  const { secret: _secret, headers, ...server } = settings.server;
+  return {
+    ...settings,
+    server: {
+      ...server,
+      ...(headers ? { headers: Object.fromEntries(Object.keys(headers).map((k) => [k, REDACTED])) } : {}),
+    },
+  };
+}
+
+const TeamSchema = Type.Object({ id: Type.String(), name: Type.String(), settings: TeamSettingsSchema });
+
+export async function teamRoutes(app: FastifyInstance, opts: { db: Db }): Promise<void> {
+  const { db } = opts;
+  const errors = { 400: ErrorResponseSchema, 401: ErrorResponseSchema };
+  app.get(
+    '/team',
+    {
+      schema: {
+        tags: ['team'],
+        summary: "The key's team and its settings",
+        response: { 200: TeamSchema, ...errors },
+      },
+    },
+    async (request) => ({ ...request.team, settings: redact(await getTeamSettings(db, request.team.id)) }),
+  );
+  app.patch<{ Body: Static<typeof TeamSettingsPatchSchema> }>(
+    '/team',
+    {
+      schema: {
+        tags: ['team'],
+        summary: 'Update team settings (JSON merge; header values of "[redacted]" keep the stored value)',
+        body: TeamSettingsPatchSchema,
+        response: { 200: TeamSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const current = await getTeamSettings(db, request.team.id);
+      const next = mergeDeep(current, request.body) as TeamSettings;
+      if (next.server && !next.server.url)
+        throw new ApiError(400, 'invalid_request', 'server.url is required', 'server.url');
+      for (const [name, value] of Object.entries(next.server?.headers ?? {})) {
+        const kept = current.server?.headers?.[name];
+        if (value === REDACTED && kept !== undefined && next.server?.headers)
+          next.server.headers[name] = kept;
+      }
+      const problem = next.server?.secret ? webhookSecretProblem(next.server.secret) : null;
+      if (problem) throw new ApiError(400, 'invalid_request', `server.secret ${problem}`, 'server.secret');
+      await db
+        .updateTable('teams')
+        .set({ settings: JSON.stringify(next) })
+        .where('id', '=', request.team.id)
+        .execute();
+      return { ...request.team, settings: redact(next) };
+    },
+  );
+}
