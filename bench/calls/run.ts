@@ -11,8 +11,12 @@
  * time) p50/p99. BENCH_RAMP=1 runs all levels in one process instead.
  */
 import { spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, platform, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+
+console.log(
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()}, node ${process.version}`,
+);
 
 const LEVELS = (process.env.BENCH_LEVELS ?? '100,200,300,350,400').split(',').map(Number);
 const level = fileURLToPath(new URL('./level.ts', import.meta.url));
