@@ -17,6 +17,7 @@ import { sql } from 'kysely';
 import { withDefaults } from '../../src/assistants/assistant-defaults.js';
 import { loadConfig } from '../../src/config/config.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from '../../src/db/database.js';
+import { newWebCall } from '../../src/engine/call-lifecycle.js';
 import { createLogger } from '../../src/logger.js';
 import { createParley } from '../../src/server.js';
 import { newWebCallId } from '../../src/shared/ids.js';
@@ -43,23 +44,16 @@ function context(teamId: string, url: string): CallContext {
   const spec = withDefaults({ name: 'bench', assistantServer: { url, secret: 'bench-secret' } });
   return {
     call: {
-      id: newWebCallId(),
-      teamId,
-      assistantId: 'b'.repeat(24),
-      callType: 'web',
-      direction: 'inbound',
-      startAt: new Date().toISOString(),
-      userNumber: 'web-bench',
-      assistantNumber: '',
+      ...newWebCall({
+        id: newWebCallId(),
+        teamId,
+        assistantId: 'b'.repeat(24),
+        userNumber: 'web-bench',
+        now: Date.now(),
+      }),
       status: 'ongoing',
       phoneCallStatus: 'in-progress',
       phoneCallStatusReason: 'Call is in progress',
-      callEndTriggerBy: '',
-      assistantCallDuration: 0,
-      analysis: {},
-      recording: {},
-      assistantOverrides: {},
-      metadata: {},
     },
     assistant: { ...spec, _id: 'b'.repeat(24) },
     messages: [],

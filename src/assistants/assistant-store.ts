@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { AssistantsTable } from '../db/schema.js';
 import { newObjectId } from '../shared/ids.js';
-import type { Cursor } from '../shared/pagination.js';
+import { afterCursor, type Cursor } from '../shared/pagination.js';
 import { redactSpec } from './assistant-defaults.js';
 import type { Assistant, AssistantSpec } from './assistant-schema.js';
 
@@ -48,12 +48,7 @@ export async function listAssistants(
 ): Promise<AssistantRow[]> {
   let query = db.selectFrom('assistants').selectAll().where('team_id', '=', teamId);
   if (cursor) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('created_at', '<', cursor.createdAt),
-        eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)]),
-      ]),
-    );
+    query = query.where(afterCursor(cursor));
   }
   return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { CallsTable } from '../db/schema.js';
-import type { Cursor } from '../shared/pagination.js';
+import { afterCursor, type Cursor } from '../shared/pagination.js';
 import type { Call, CallStatus } from './call-schema.js';
 
 /** Calls are stored as the complete Call object plus the columns the list filters on. */
@@ -63,12 +63,7 @@ export async function listCalls(db: Db, teamId: string, filter: CallFilter, limi
   if (filter.createdAfter) query = query.where('created_at', '>=', filter.createdAfter);
   if (filter.createdBefore) query = query.where('created_at', '<', filter.createdBefore);
   if (cursor) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('created_at', '<', cursor.createdAt),
-        eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)]),
-      ]),
-    );
+    query = query.where(afterCursor(cursor));
   }
   return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }

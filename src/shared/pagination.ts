@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { sql } from 'kysely';
 import { ApiError } from '../http/api-error.js';
 
 /** Keyset pagination over (created_at desc, id desc): stable under concurrent inserts. */
@@ -30,4 +31,9 @@ export function page<T extends { created_at: Date; id: string }>(rows: T[], limi
   const items = more ? rows.slice(0, limit) : rows;
   const last = items[items.length - 1];
   return { items, nextCursor: more && last ? encodeCursor(last) : null };
+}
+
+/** Rows strictly after the cursor in (created_at desc, id desc) order: a row comparison. */
+export function afterCursor(cursor: Cursor) {
+  return sql<boolean>`(created_at, id) < (${cursor.createdAt}, ${cursor.id})`;
 }

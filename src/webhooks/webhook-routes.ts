@@ -5,7 +5,7 @@ import { findAssistant, specOf } from '../assistants/assistant-store.js';
 import type { Db } from '../db/database.js';
 import { ApiError, ErrorResponseSchema, notFound } from '../http/api-error.js';
 import { newEventId } from '../shared/ids.js';
-import { decodeCursor, PageQuery, page } from '../shared/pagination.js';
+import { afterCursor, decodeCursor, PageQuery, page } from '../shared/pagination.js';
 import { laneKeyOf } from './delivery/delivery-job.js';
 import { insertDeliveries } from './delivery/delivery-store.js';
 import type { Dispatcher } from './delivery/dispatcher.js';
@@ -168,14 +168,7 @@ export async function webhookRoutes(
       if (q.callId) query = query.where('call_id', '=', q.callId);
       if (q.eventType) query = query.where('event_type', '=', q.eventType);
       if (q.status) query = query.where('status', '=', q.status);
-      if (cursor) {
-        query = query.where((eb) =>
-          eb.or([
-            eb('created_at', '<', cursor.createdAt),
-            eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)]),
-          ]),
-        );
-      }
+      if (cursor) query = query.where(afterCursor(cursor));
       const rows = await query
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')

@@ -1,23 +1,14 @@
 import type { Call } from '../../src/calls/call-schema.js';
+import { newWebCall } from '../../src/engine/call-lifecycle.js';
 import { newWebCallId } from '../../src/shared/ids.js';
 
 export function sampleCall(overrides: Partial<Call> & { teamId: string; assistantId: string }): Call {
-  return {
+  const call = newWebCall({
     id: newWebCallId(),
-    callType: 'web',
-    direction: 'inbound',
-    startAt: new Date().toISOString(),
+    teamId: overrides.teamId,
+    assistantId: overrides.assistantId,
     userNumber: 'web-test',
-    assistantNumber: '',
-    status: 'queued',
-    phoneCallStatus: 'queued',
-    phoneCallStatusReason: 'Call is queued',
-    callEndTriggerBy: '',
-    assistantCallDuration: 0,
-    analysis: {},
-    recording: {},
-    assistantOverrides: {},
-    metadata: {},
-    ...overrides,
-  };
+    now: Date.now(),
+  });
+  return { ...call, ...overrides };
 }
