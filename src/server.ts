@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { CallRecovery } from './calls/call-recovery.js';
 import { CallService, type CallServiceOptions } from './calls/call-service.js';
 import type { Config } from './config/config.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
@@ -59,7 +60,12 @@ export async function createParley(
   );
   const providers = options.providers ?? (await createLocalProviders());
   if ('status' in providers) logger.info({ providers: providers.status }, 'speech providers');
+  const recovery = new CallRecovery(database.db, outbox, logger.child({ component: 'calls' }), {
+    heartbeatMs: config.callHeartbeatMs,
+    staleAfterMs: 4 * config.callHeartbeatMs,
+  });
   const calls = new CallService({
+    onCallCreated: (call, assistant) => recovery.own(call.id, assistant),
     db: database.db,
     sink: outbox,
     providers,
@@ -69,6 +75,7 @@ export async function createParley(
   });
   const app = await buildApp({ config, database, logger, dispatcher, outbox, calls });
   await dispatcher.start();
+  await recovery.start();
   return {
     app,
     database,
@@ -79,6 +86,7 @@ export async function createParley(
     close: async () => {
       // Live calls end first, with their terminal events, while the outbox can still deliver.
       await calls.close();
+      recovery.stop();
       await app.close();
       await dispatcher.stop();
       await database.close();

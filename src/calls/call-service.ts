@@ -67,6 +67,8 @@ export interface CallServiceOptions {
   insertCall?: (call: Call) => Promise<unknown>;
   /** Per reply: end of user turn → first audio out, and the provider time in it (benchmark). */
   onReplyLatency?(sample: { totalMs: number; providerMs: number }): void;
+  /** After a new call is stored (the server marks it as its own, for crash recovery). */
+  onCallCreated?(call: Call, assistant: ResolvedAssistant): Promise<void>;
 }
 
 export type JoinResult =
@@ -117,6 +119,7 @@ export class CallService {
       ({ assistant, endOnConnect } = await this.askTeamServer(teamId, call, body));
       call.assistantId = assistant._id;
     }
+    await this.o.onCallCreated?.(call, assistant);
     const session = createCallSession({
       ...(endOnConnect ? { endOnConnect } : {}),
       call,

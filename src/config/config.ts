@@ -24,6 +24,7 @@ export const ConfigSchema = Type.Object({
   ]),
   bodyLimitBytes: Type.Integer({ minimum: 1024 }),
   allowPrivateWebhooks: Type.Boolean(),
+  callHeartbeatMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -34,6 +35,7 @@ export const defaultConfig = {
   logLevel: 'info',
   bodyLimitBytes: 1_048_576,
   allowPrivateWebhooks: false,
+  callHeartbeatMs: 5_000,
 } as const satisfies Partial<Config>;
 
 /** One row of the README configuration table. */
@@ -63,6 +65,7 @@ const envNameOf: Record<keyof Config, string> = {
   logLevel: 'PARLEY_LOG_LEVEL',
   bodyLimitBytes: 'PARLEY_BODY_LIMIT_BYTES',
   allowPrivateWebhooks: 'PARLEY_ALLOW_PRIVATE_WEBHOOKS',
+  callHeartbeatMs: 'PARLEY_CALL_HEARTBEAT_MS',
 };
 
 export class ConfigError extends Error {}
@@ -98,6 +101,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       defaultConfig.bodyLimitBytes,
     ),
     allowPrivateWebhooks: flag('PARLEY_ALLOW_PRIVATE_WEBHOOKS', env.PARLEY_ALLOW_PRIVATE_WEBHOOKS),
+    callHeartbeatMs: integer(
+      'PARLEY_CALL_HEARTBEAT_MS',
+      env.PARLEY_CALL_HEARTBEAT_MS,
+      defaultConfig.callHeartbeatMs,
+    ),
   };
   if (config.publicUrl === undefined) delete config.publicUrl;
   if (config.databaseUrl === undefined) delete config.databaseUrl;

@@ -38,6 +38,9 @@ export interface CallsTable {
   updated_at: UpdatedAt;
   record: JSONColumnType<Record<string, unknown>, string, string>;
   event_sequence: Generated<number>;
+  owner: string | null;
+  heartbeat_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  assistant_snapshot: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
 }
 
 export interface CallEventsTable {

@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as foundation from './0001-foundation.js';
 import * as webhooks from './0002-webhooks.js';
 import * as teamSettings from './0003-team-settings.js';
+import * as callOwnership from './0004-call-ownership.js';
 
 /** Migrations are compiled in (no directory scanning), so the built package runs anywhere. */
 const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
   '0002-webhooks': webhooks,
   '0003-team-settings': teamSettings,
+  '0004-call-ownership': callOwnership,
 };
 
 export const migrationProvider: MigrationProvider = {
