@@ -1,12 +1,14 @@
+import { Activity, ActivityDetector } from '../vad/activity-detector.js';
 import type { Vad } from '../vad/vad.js';
 
 /**
- * Endpointing on top of a VAD, run synchronously on every incoming frame with no allocation:
- * a run of `startMs` of speech starts an utterance, a run of `endpointingMs` of silence ends it.
- * Offsets are milliseconds of caller audio since the stream started.
+ * Endpointing: the VAD decision of every incoming frame through the activity detector's
+ * hysteresis (a run of `startMs` of speech starts an utterance, a run of `endpointingMs` of
+ * silence ends it), plus the speech durations the engine reports (`vadMs`, barge-in minimum).
+ * Synchronous and allocation-free per frame. Offsets are milliseconds of caller audio.
  */
-export const VadEdge = { None: 0, SpeechStart: 1, SpeechEnd: 2 } as const;
-export type VadEdge = (typeof VadEdge)[keyof typeof VadEdge];
+export const VadEdge = Activity;
+export type VadEdge = Activity;
 
 export interface EndpointingOptions {
   frameMs: number;
@@ -18,16 +20,7 @@ export interface EndpointingOptions {
 
 export class Endpointer {
   readonly frameMs: number;
-  private readonly startMs: number;
-  private readonly endMs: number;
-  /** Caller audio pushed so far, ms. */
-  positionMs = 0;
-  speaking = false;
-  private speechRunMs = 0;
-  private silenceRunMs = 0;
-  /** Start and end of the current (or last) utterance, ms of caller audio. */
-  utteranceStartMs = 0;
-  utteranceEndMs = 0;
+  private readonly detector: ActivityDetector;
   /** Speech heard in the current utterance so far, ms. */
   utteranceSpeechMs = 0;
   /** Speech heard since the last `takeSpeechMs()`, ms (for the `vadMs` of the next user message). */
@@ -38,44 +31,46 @@ export class Endpointer {
     options: EndpointingOptions,
   ) {
     this.frameMs = options.frameMs;
-    this.startMs = options.startMs ?? 60;
-    this.endMs = options.endpointingMs ?? 500;
+    this.detector = new ActivityDetector({
+      frameMs: options.frameMs,
+      minSpeechMs: options.startMs ?? 60,
+      minSilenceMs: options.endpointingMs ?? 500,
+    });
+  }
+
+  /** Caller audio pushed so far, ms. */
+  get positionMs(): number {
+    return this.detector.positionMs;
+  }
+
+  get speaking(): boolean {
+    return this.detector.speaking;
+  }
+
+  /** Start of the current (or last) utterance, ms of caller audio. */
+  get utteranceStartMs(): number {
+    return this.detector.speechStartMs;
+  }
+
+  /** End of the last utterance (where its trailing silence began), ms of caller audio. */
+  get utteranceEndMs(): number {
+    return this.detector.speechEndMs;
   }
 
   push(frame: Int16Array): VadEdge {
     const speech = this.vad.isSpeech(frame);
-    this.positionMs += this.frameMs;
-    if (speech) {
-      this.pendingSpeechMs += this.frameMs;
-      this.silenceRunMs = 0;
-      this.speechRunMs += this.frameMs;
-      if (this.speaking) {
-        this.utteranceSpeechMs += this.frameMs;
-        return VadEdge.None;
-      }
-      if (this.speechRunMs >= this.startMs) {
-        this.speaking = true;
-        this.utteranceStartMs = this.positionMs - this.speechRunMs;
-        this.utteranceSpeechMs = this.speechRunMs;
-        return VadEdge.SpeechStart;
-      }
-      return VadEdge.None;
-    }
-    this.speechRunMs = 0;
-    if (!this.speaking) return VadEdge.None;
-    this.silenceRunMs += this.frameMs;
-    if (this.silenceRunMs >= this.endMs) {
-      this.speaking = false;
-      this.utteranceEndMs = this.positionMs - this.silenceRunMs;
-      this.silenceRunMs = 0;
-      return VadEdge.SpeechEnd;
-    }
-    return VadEdge.None;
+    if (speech) this.pendingSpeechMs += this.frameMs;
+    const wasSpeaking = this.detector.speaking;
+    const edge = this.detector.push(speech);
+    if (edge === Activity.SpeechStart)
+      this.utteranceSpeechMs = this.detector.positionMs - this.detector.speechStartMs;
+    else if (wasSpeaking && speech) this.utteranceSpeechMs += this.frameMs;
+    return edge;
   }
 
   /** Speech in the current utterance so far (ms); 0 when not speaking. */
   get currentSpeechMs(): number {
-    return this.speaking ? this.utteranceSpeechMs : 0;
+    return this.detector.speaking ? this.utteranceSpeechMs : 0;
   }
 
   /** Returns and resets the speech heard since the last call. */
