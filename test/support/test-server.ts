@@ -21,6 +21,8 @@ export interface TestServer {
   logs: string[];
   /** Creates a team (if new) and a key for it. */
   createKey(team: string): Promise<string>;
+  /** Creates a team (if new) and a key for it; returns both. */
+  createTeam(team: string): Promise<{ key: string; teamId: string }>;
   request(key: string | undefined, options: InjectOptions): Promise<LightMyRequestResponse>;
   /** Closes the server (and its database) and starts it again on the same data. */
   restart(): Promise<void>;
@@ -69,6 +71,10 @@ export async function startTestServer(
     dataDir,
     logs,
     createKey: async (team) => (await createApiKey(parley.database.db, team)).key,
+    createTeam: async (name) => {
+      const { key, team } = await createApiKey(parley.database.db, name);
+      return { key, teamId: team.id };
+    },
     request: (key, options) =>
       parley.app.inject({
         ...options,

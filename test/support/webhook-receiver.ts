@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
+import { afterEach, expect } from 'vitest';
 import { eventSchemas } from '../../src/webhooks/events/event-schemas.js';
 
 export interface ReceivedEvent {
@@ -130,4 +131,21 @@ export class WebhookReceiver {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/**
+ * For a test file: returns a factory of receivers; after each test every receiver it made must
+ * have seen only schema-valid events, and is stopped.
+ */
+export function useReceivers(): (port?: number) => Promise<WebhookReceiver> {
+  const started: WebhookReceiver[] = [];
+  afterEach(async () => {
+    for (const r of started) expect(r.schemaErrors).toEqual([]);
+    await Promise.all(started.splice(0).map((r) => r.stop()));
+  });
+  return async (port = 0) => {
+    const r = await new WebhookReceiver().start(port);
+    started.push(r);
+    return r;
+  };
 }

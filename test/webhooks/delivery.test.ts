@@ -1,42 +1,25 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AssistantCreate } from '../../src/assistants/assistant-schema.js';
 import type { CallContext } from '../../src/webhooks/events/build-event.js';
 import { callContext, lifecycle } from '../support/call-context.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import { WebhookReceiver } from '../support/webhook-receiver.js';
+import { useReceivers, WebhookReceiver } from '../support/webhook-receiver.js';
 
 let server: TestServer;
 let key: string;
 let teamId: string;
-const receivers: WebhookReceiver[] = [];
+const receiver = useReceivers();
 
 beforeAll(async () => {
   server = await startTestServer(
     {},
     { retryDelayScale: 0.001, orderingHoldMs: 1500, sweepIntervalMs: 100, leaseMs: 3000 },
   );
-  key = await server.createKey('hooks');
-  teamId = (
-    await server.database.db
-      .selectFrom('teams')
-      .select('id')
-      .where('name', '=', 'hooks')
-      .executeTakeFirstOrThrow()
-  ).id;
-});
-afterEach(async () => {
-  for (const r of receivers) expect(r.schemaErrors).toEqual([]);
-  await Promise.all(receivers.splice(0).map((r) => r.stop()));
+  ({ key, teamId } = await server.createTeam('hooks'));
 });
 afterAll(() => server.close());
-
-async function receiver(): Promise<WebhookReceiver> {
-  const r = await new WebhookReceiver().start();
-  receivers.push(r);
-  return r;
-}
 
 function ctxFor(url: string, extra: Partial<AssistantCreate> = {}): CallContext {
   return callContext(teamId, {
@@ -124,8 +107,7 @@ describe('notification delivery', () => {
         interval: 200,
       })
       .toBe(true);
-    const r = await new WebhookReceiver().start(port);
-    receivers.push(r);
+    const r = await receiver(port);
     await r.waitFor(() => r.accepted().length === 5, 15_000, 'all 5 after recovery');
     expect(r.accepted().map((e) => e.message.id)).toEqual(ids);
     await expect

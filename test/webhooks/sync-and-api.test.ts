@@ -1,36 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../../src/assistants/assistant-schema.js';
 import { callContext } from '../support/call-context.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import { WebhookReceiver } from '../support/webhook-receiver.js';
+import { useReceivers } from '../support/webhook-receiver.js';
 
 let server: TestServer;
 let key: string;
 let teamId: string;
-const receivers: WebhookReceiver[] = [];
+const receiver = useReceivers();
 
 beforeAll(async () => {
   server = await startTestServer({}, { retryDelayScale: 0.001, sweepIntervalMs: 100 });
-  key = await server.createKey('sync');
-  teamId = (
-    await server.database.db
-      .selectFrom('teams')
-      .select('id')
-      .where('name', '=', 'sync')
-      .executeTakeFirstOrThrow()
-  ).id;
-});
-afterEach(async () => {
-  for (const r of receivers) expect(r.schemaErrors).toEqual([]);
-  await Promise.all(receivers.splice(0).map((r) => r.stop()));
+  ({ key, teamId } = await server.createTeam('sync'));
 });
 afterAll(() => server.close());
-
-async function receiver(): Promise<WebhookReceiver> {
-  const r = await new WebhookReceiver().start();
-  receivers.push(r);
-  return r;
-}
 
 const toolCall = (id: string, name = 'lookup', args: Record<string, unknown> = { q: 1 }) => ({
   id,
