@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,29 @@ const THROUGHPUT_EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const CONCURRENT_CALLS = Number(process.env.BENCH_CALLS ?? 200);
 const OFFERED_RATE = Number(process.env.BENCH_RATE ?? 1000);
 const LATENCY_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+
+/** CPU time (user + system, ms) of a process, from /proc (Linux). */
+function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/** CPU time of every PostgreSQL server process on this machine (0 where /proc has none). */
+function postgresCpuMs(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += processCpuMs(Number(pid));
+    } catch {}
+  }
+  return total;
+}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -100,6 +124,11 @@ async function runOne(label: string, database: DatabaseHandle) {
   // 1. Throughput: CONCURRENT_CALLS calls record events back to back until THROUGHPUT_EVENTS.
   const calls = Array.from({ length: CONCURRENT_CALLS }, () => context(team.id, url));
   const perCall = Math.ceil(THROUGHPUT_EVENTS / CONCURRENT_CALLS);
+  const cpuBefore = {
+    parley: process.cpuUsage(),
+    receiver: processCpuMs(receiver.pid),
+    postgres: postgresCpuMs(),
+  };
   const started = performance.now();
   await Promise.all(
     calls.map(async (ctx) => {
@@ -114,6 +143,12 @@ async function runOne(label: string, database: DatabaseHandle) {
   const deliveredMs = performance.now() - started;
   await stats(port, true);
   await parley.dispatcher.flush();
+  const parleyCpu = process.cpuUsage(cpuBefore.parley);
+  const cpuPerEventUs = {
+    parley: Math.round((parleyCpu.user + parleyCpu.system) / received),
+    receiver: Math.round(((processCpuMs(receiver.pid) - cpuBefore.receiver) * 1000) / received),
+    postgres: Math.round(((postgresCpuMs() - cpuBefore.postgres) * 1000) / received),
+  };
 
   // 2. Latency at a fixed offered rate, spread over 100 calls.
   const latencyCalls = Array.from({ length: 100 }, () => context(team.id, url));
@@ -136,6 +171,7 @@ async function runOne(label: string, database: DatabaseHandle) {
   receiver.kill();
   return {
     label,
+    cpuPerEventUs,
     throughput: {
       events: total,
       received,
@@ -192,6 +228,9 @@ async function main() {
     console.log(`\n${r.label}`);
     console.log(
       `  sustained: ${r.throughput.deliveredPerSecond} events/s delivered end to end (${r.throughput.received}/${r.throughput.events} received; recording alone ${r.throughput.recordedPerSecond}/s)`,
+    );
+    console.log(
+      `  CPU per delivered event: Parley ${r.cpuPerEventUs.parley} µs, PostgreSQL ${r.cpuPerEventUs.postgres} µs, receiver ${r.cpuPerEventUs.receiver} µs (2 cores: ceiling ≈ ${Math.round(2e6 / (r.cpuPerEventUs.parley + r.cpuPerEventUs.postgres + r.cpuPerEventUs.receiver))} events/s)`,
     );
     console.log(
       `  event-to-receipt at ${r.latency.offeredPerSecond}/s offered (${r.latency.achievedPerSecond}/s achieved, ${r.latency.samples} events): p50 ${r.latency.p50Ms} ms, p90 ${r.latency.p90Ms} ms, p99 ${r.latency.p99Ms} ms, max ${r.latency.maxMs} ms`,
