@@ -288,7 +288,7 @@ export class Outbox implements CallEventSink {
             results.set(c.id, { ok: false, error: 'the tool could not be called (internal error)' });
           return;
         }
-        const { result } = await this.sendSync(ctx.call.teamId, message, target, signal);
+        const { result } = await this.sendSync(ctx.call.teamId, ctx.call.id, message, target, signal);
         const ids = calls.map((c) => c.id);
         if (!result.ok) {
           const why =
@@ -329,7 +329,7 @@ export class Outbox implements CallEventSink {
       return { kind: 'unusable', reason: 'internal error' };
     }
     const budget = { ...target, timeoutMs: Math.min(target.timeoutMs, ASSISTANT_REQUEST_BUDGET_MS) };
-    const { result } = await this.sendSync(ctx.call.teamId, message, budget, signal);
+    const { result } = await this.sendSync(ctx.call.teamId, ctx.call.id, message, budget, signal);
     if (!result.ok) {
       const reason =
         result.error?.code === 'timeout'
@@ -348,6 +348,7 @@ export class Outbox implements CallEventSink {
    */
   async sendSync(
     teamId: string,
+    callId: string | null,
     message: EventMessage,
     target: DeliveryTarget,
     signal?: AbortSignal,
@@ -373,7 +374,6 @@ export class Outbox implements CallEventSink {
     });
     const deliveryId = newDeliveryId();
     const error = result.error ? `${result.error.code}: ${result.error.message}` : null;
-    const callId = message.call.id.startsWith('WC-test') ? null : message.call.id;
     try {
       await insertDeliveries(this.db, [
         {

@@ -397,7 +397,7 @@ export async function webhookRoutes(
           payload: JSON.stringify(message),
         })
         .execute();
-      const { deliveryId, result } = await outbox.sendSync(request.team.id, message, target);
+      const { deliveryId, result } = await outbox.sendSync(request.team.id, null, message, target);
       return {
         deliveryId,
         ok: result.ok,

@@ -85,6 +85,7 @@ export class Dispatcher {
   private sweeping = false;
   private stopped = false;
   private readonly idleWaiters: (() => void)[] = [];
+  private readonly drainWaiters: (() => void)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -216,6 +217,8 @@ export class Dispatcher {
       this.held.delete(job.id);
     }
     if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    if (this.inFlight === 0 && this.held.size === 0)
+      for (const resolve of this.drainWaiters.splice(0)) resolve();
     this.pump(lane);
     while (this.waiting.length > 0 && this.inFlight < this.options.maxInFlight) {
       const next = this.waiting.shift();
@@ -374,8 +377,8 @@ export class Dispatcher {
 
   /** Resolves once every delivery this process holds is finished (tests, benchmarks, shutdown). */
   async drain(): Promise<void> {
-    while (this.held.size > 0 || this.inFlight > 0) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    if (this.held.size > 0 || this.inFlight > 0) {
+      await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
     }
     await this.flush();
   }
