@@ -8,6 +8,7 @@ import { createLocalProviders } from './engine/local-providers.js';
 import type { EngineProviders } from './engine/providers.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
+import { RecordingService } from './recording/recording-service.js';
 import { addApiKey, DEFAULT_TEAM_NAME, findOrCreateTeam } from './tenancy/api-keys.js';
 import { Dispatcher, type DispatcherOptions } from './webhooks/delivery/dispatcher.js';
 import { Outbox } from './webhooks/outbox.js';
@@ -64,12 +65,21 @@ export async function createParley(
     heartbeatMs: config.callHeartbeatMs,
     staleAfterMs: 4 * config.callHeartbeatMs,
   });
+  const publicUrl = options.calls?.publicUrl ?? config.publicUrl ?? `http://localhost:${config.port}`;
+  const recordings =
+    options.calls?.recordings ??
+    (await RecordingService.fromConfig(config, {
+      publicUrl,
+      log: logger.child({ component: 'recordings' }),
+    }));
+  recordings.startSweeper();
   const calls = new CallService({
     onCallCreated: (call, assistant) => recovery.own(call.id, assistant),
+    recordings,
     db: database.db,
     sink: outbox,
     providers,
-    publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
+    publicUrl,
     log: logger.child({ component: 'calls' }),
     ...options.calls,
   });
@@ -86,6 +96,7 @@ export async function createParley(
     close: async () => {
       // Live calls end first, with their terminal events, while the outbox can still deliver.
       await calls.close();
+      await recordings.close();
       recovery.stop();
       await app.close();
       await dispatcher.stop();

@@ -37,6 +37,7 @@ export const assistantDefaults = {
   idleTimeoutSeconds: 10,
   idleMessage: 'Are you still there?',
   recordingEnabled: true,
+  recordingStereo: false,
 } as const satisfies Omit<AssistantSpec, 'name'>;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -220,6 +220,13 @@ export const assistantFields = {
   idleTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 2, maximum: 600, default: 10 })),
   idleMessage: Type.Optional(Str({ maxLength: 1000 })),
   recordingEnabled: Type.Optional(Type.Boolean({ default: true })),
+  recordingStereo: Type.Optional(
+    Type.Boolean({
+      default: false,
+      description:
+        'Also store a stereo WAV: caller left, assistant right (GET /v1/calls/:id/recording?channels=stereo)',
+    }),
+  ),
   /** Dialog graph for `assistantProvider: "scripted"` (the call-engine issue defines its shape). */
   dialog: Type.Optional(Type.Object({}, { additionalProperties: true })),
 };

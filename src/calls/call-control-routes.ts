@@ -94,6 +94,35 @@ export async function callControlRoutes(
       throw new ApiError(409, 'call_not_live', 'the call is not running on this server');
     },
   );
+
+  app.get<{ Params: { id: string }; Querystring: { channels?: 'mono' | 'stereo' } }>(
+    '/calls/:id/recording',
+    {
+      schema: {
+        tags,
+        summary: "Download a call's recording",
+        description:
+          "The WAV recording of a finished call (16-bit PCM at the call's sample rate; `channels=stereo`: caller left, assistant right, when the assistant records stereo). Streams the file from local storage, or redirects (302) to a presigned URL of the S3-compatible store.",
+        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+        querystring: Type.Object({
+          channels: Type.Optional(Type.Union([Type.Literal('mono'), Type.Literal('stereo')])),
+        }),
+        response: { 404: ErrorResponseSchema, 401: ErrorResponseSchema, 400: ErrorResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const row = await findCall(db, request.team.id, request.params.id);
+      if (!row) throw notFound('call');
+      const stored = await calls.recordings?.locate(toCall(row), request.query.channels === 'stereo');
+      if (!stored) throw notFound('recording');
+      if (stored.kind === 'redirect') return reply.redirect(stored.url, 302);
+      return reply
+        .header('content-type', 'audio/wav')
+        .header('content-length', stored.size)
+        .header('cache-control', 'private, no-store')
+        .send(stored.open());
+    },
+  );
 }
 
 /**
@@ -133,6 +162,39 @@ export async function webCallSocketRoutes(app: FastifyInstance, opts: { calls: C
     async () => webCallProtocolSchema,
   );
 
+  app.get<{ Params: { file: string }; Querystring: { expires?: string; sig?: string } }>(
+    '/recordings/:file',
+    {
+      schema: {
+        tags: ['calls'],
+        summary: 'A recording through a signed link',
+        description:
+          'The `recordingUrl` of a call recorded on local disk: no API key, the link is signed (HMAC) and expires. A wrong signature or an expired link answers 403.',
+        security: [],
+        params: Type.Object({ file: Type.String({ maxLength: 100 }) }),
+        querystring: Type.Object({
+          expires: Type.Optional(Type.String({ maxLength: 20 })),
+          sig: Type.Optional(Type.String({ maxLength: 200 })),
+        }),
+        response: { 403: ErrorResponseSchema, 404: ErrorResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const recordings = calls.recordings;
+      const { file } = request.params;
+      if (!recordings?.verify(file, request.query.expires, request.query.sig)) {
+        throw new ApiError(403, 'forbidden', 'invalid or expired recording link');
+      }
+      const stored = await recordings.localFile(file);
+      if (stored?.kind !== 'file') throw notFound('recording');
+      return reply
+        .header('content-type', 'audio/wav')
+        .header('content-length', stored.size)
+        .header('cache-control', 'private, no-store')
+        .send(stored.open());
+    },
+  );
+
   app.get<{ Params: { id: string }; Querystring: { token?: string } }>(
     '/v1/calls/:id/ws',
     {
@@ -159,7 +221,9 @@ export async function webCallSocketRoutes(app: FastifyInstance, opts: { calls: C
         return;
       }
       try {
-        joined.session.attach(new WebSocketTransport(socket, joined.session.id));
+        joined.session.attach(
+          calls.transportFor(joined.session.id, new WebSocketTransport(socket, joined.session.id)),
+        );
       } catch (error) {
         socket.close(
           CloseCodes.conflict,

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
 import { transition } from '../engine/call-lifecycle.js';
-import { buildEndOfCallReport } from '../engine/call-reporter.js';
+import { endOfCall } from '../engine/call-reporter.js';
 import type { ResolvedAssistant } from '../engine/call-session.js';
 import type { CallEventSink } from '../webhooks/call-event-sink.js';
 import type { ConversationMessage } from '../webhooks/events/conversation-schema.js';
@@ -140,11 +140,11 @@ export class CallRecovery {
         .execute();
       return;
     }
-    const report = await buildEndOfCallReport({ call: ended, assistant, messages });
-    await this.sink.record({ call: ended, assistant, messages, phoneProvider: '' }, [
-      { type: 'status-update' },
-      { type: 'end-of-call-report', report },
-    ]);
+    const ctx = { assistant, messages, phoneProvider: '' };
+    await this.sink.record({ ...ctx, call: ended }, [{ type: 'status-update' }]);
+    // Offline analysis parts work here; model-based ones fail (no providers in recovery) and say so.
+    const { call: analysed, report } = await endOfCall({ call: ended, assistant, messages });
+    await this.sink.record({ ...ctx, call: analysed }, [{ type: 'end-of-call-report', report }]);
     this.logger.info({ callId: call.id }, 'finished a call abandoned by a stopped server');
   }
 }

@@ -23,8 +23,10 @@ import type { EngineProviders, EngineTiming } from '../engine/providers.js';
 import { TtsCache } from '../engine/tts-cache.js';
 import { ApiError } from '../http/api-error.js';
 import { validateDialogFor } from '../llm/scripted/dialog.js';
+import type { RecordingResult, RecordingService } from '../recording/recording-service.js';
 import { newWebCallId } from '../shared/ids.js';
 import { getTeamSettings } from '../tenancy/team-settings.js';
+import type { Transport } from '../transports/transport.js';
 import type { CallEventSink } from '../webhooks/call-event-sink.js';
 import type { Call } from './call-schema.js';
 import { insertCall } from './call-store.js';
@@ -69,6 +71,8 @@ export interface CallServiceOptions {
   onReplyLatency?(sample: { totalMs: number; providerMs: number }): void;
   /** After a new call is stored (the server marks it as its own, for crash recovery). */
   onCallCreated?(call: Call, assistant: ResolvedAssistant): Promise<void>;
+  /** Records calls whose assistant has `recordingEnabled` (the default); unset: no recordings. */
+  recordings?: RecordingService;
 }
 
 export type JoinResult =
@@ -87,6 +91,15 @@ export class CallService {
     this.clock = o.clock ?? systemClock;
     this.pacer = o.pacer ?? new Pacer(this.clock, 20, () => performance.now());
     this.ttsCache = o.ttsCache ?? new TtsCache();
+  }
+
+  get recordings(): RecordingService | undefined {
+    return this.o.recordings;
+  }
+
+  /** The transport a joining client is attached through: recorded when the call is. */
+  transportFor(callId: string, transport: Transport): Transport {
+    return this.o.recordings ? this.o.recordings.wrap(callId, transport) : transport;
   }
 
   get liveCalls(): number {
@@ -120,7 +133,13 @@ export class CallService {
       call.assistantId = assistant._id;
     }
     await this.o.onCallCreated?.(call, assistant);
-    const session = createCallSession({
+    const recordings = assistant.recordingEnabled !== false ? this.o.recordings : undefined;
+    recordings?.start(id, { clock: this.clock, stereo: assistant.recordingStereo === true });
+    // `finishRecording(call)` is for the end-of-call report (call.recording, recordingUrl).
+    const deps: Parameters<typeof createCallSession>[0] & {
+      finishRecording?: (call: Call) => Promise<RecordingResult | undefined>;
+    } = {
+      ...(recordings ? { finishRecording: (c: Call) => recordings.finish(c) } : {}),
       ...(endOnConnect ? { endOnConnect } : {}),
       call,
       assistant,
@@ -132,9 +151,11 @@ export class CallService {
       ...(this.o.timing ? { timing: this.o.timing } : {}),
       ...(this.o.log ? { log: this.o.log } : {}),
       ...(this.o.onReplyLatency ? { onReplyLatency: this.o.onReplyLatency } : {}),
-    });
+    };
+    const session = createCallSession(deps);
     this.sessions.set(id, session);
     void session.done.finally(() => {
+      if (recordings) void recordings.release(session.call);
       this.sessions.delete(id);
       this.joinTimers.get(id)?.cancel();
       this.joinTimers.delete(id);
@@ -204,6 +225,7 @@ export class CallService {
     for (const timer of this.joinTimers.values()) timer.cancel();
     this.joinTimers.clear();
     this.pacer.stop();
+    await this.o.recordings?.idle();
   }
 
   private async loadAssistant(teamId: string, id: string): Promise<ResolvedAssistant | undefined> {

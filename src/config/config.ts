@@ -25,6 +25,20 @@ export const ConfigSchema = Type.Object({
   bodyLimitBytes: Type.Integer({ minimum: 1024 }),
   allowPrivateWebhooks: Type.Boolean(),
   callHeartbeatMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
+  /** Recordings go to this S3-compatible bucket; unset: local disk under `dataDir/recordings/`. */
+  recordingS3Bucket: Type.Optional(Type.String({ minLength: 1 })),
+  recordingS3Endpoint: Type.Optional(Type.String({ minLength: 1 })),
+  recordingS3Region: Type.Optional(Type.String({ minLength: 1 })),
+  recordingS3AccessKeyId: Type.Optional(Type.String({ minLength: 1 })),
+  recordingS3SecretAccessKey: Type.Optional(Type.String({ minLength: 1 })),
+  recordingS3ForcePathStyle: Type.Boolean(),
+  recordingS3Prefix: Type.Optional(Type.String()),
+  /** Recordings older than this many days are deleted; 0 keeps them. */
+  recordingRetentionDays: Type.Integer({ minimum: 0, maximum: 36_500 }),
+  /** Lifetime of the recording URLs handed out (signed local URLs, presigned S3 URLs). */
+  recordingUrlTtlSeconds: Type.Integer({ minimum: 1, maximum: 31_536_000 }),
+  /** HMAC key of signed local recording URLs; unset: a random key kept in `dataDir`. */
+  recordingSigningKey: Type.Optional(Type.String({ minLength: 32 })),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -36,6 +50,8 @@ export const defaultConfig = {
   bodyLimitBytes: 1_048_576,
   allowPrivateWebhooks: false,
   callHeartbeatMs: 5_000,
+  recordingRetentionDays: 0,
+  recordingUrlTtlSeconds: 604_800,
 } as const satisfies Partial<Config>;
 
 /** One row of the README configuration table. */
@@ -53,6 +69,24 @@ export const environmentVariables = [
     '1 allows webhooks to private/loopback addresses (development only)',
     '0',
   ],
+  [
+    'PARLEY_RECORDING_S3_BUCKET',
+    'Store recordings in this S3-compatible bucket (unset: local disk)',
+    '(unset)',
+  ],
+  ['PARLEY_RECORDING_S3_ENDPOINT', 'S3 endpoint URL (MinIO, R2 …); unset: AWS', '(unset)'],
+  ['PARLEY_RECORDING_S3_REGION', "The bucket's region", 'us-east-1'],
+  ['PARLEY_RECORDING_S3_ACCESS_KEY_ID', 'S3 access key id (unset: the AWS default chain)', '(unset)'],
+  ['PARLEY_RECORDING_S3_SECRET_ACCESS_KEY', 'S3 secret access key', '(unset)'],
+  ['PARLEY_RECORDING_S3_FORCE_PATH_STYLE', '1: path-style S3 URLs (MinIO and most self-hosted stores)', '0'],
+  ['PARLEY_RECORDING_S3_PREFIX', 'Key prefix of recordings in the bucket', 'recordings/'],
+  ['PARLEY_RECORDING_RETENTION_DAYS', 'Recordings older than this are deleted; 0 keeps them', '0'],
+  ['PARLEY_RECORDING_URL_TTL_SECONDS', 'Lifetime of handed-out recording URLs', '604800'],
+  [
+    'PARLEY_RECORDING_SIGNING_KEY',
+    'HMAC key (≥ 32 chars) of signed local recording URLs',
+    '(random, in data dir)',
+  ],
 ] as const;
 
 const envNameOf: Record<keyof Config, string> = {
@@ -66,6 +100,16 @@ const envNameOf: Record<keyof Config, string> = {
   bodyLimitBytes: 'PARLEY_BODY_LIMIT_BYTES',
   allowPrivateWebhooks: 'PARLEY_ALLOW_PRIVATE_WEBHOOKS',
   callHeartbeatMs: 'PARLEY_CALL_HEARTBEAT_MS',
+  recordingS3Bucket: 'PARLEY_RECORDING_S3_BUCKET',
+  recordingS3Endpoint: 'PARLEY_RECORDING_S3_ENDPOINT',
+  recordingS3Region: 'PARLEY_RECORDING_S3_REGION',
+  recordingS3AccessKeyId: 'PARLEY_RECORDING_S3_ACCESS_KEY_ID',
+  recordingS3SecretAccessKey: 'PARLEY_RECORDING_S3_SECRET_ACCESS_KEY',
+  recordingS3ForcePathStyle: 'PARLEY_RECORDING_S3_FORCE_PATH_STYLE',
+  recordingS3Prefix: 'PARLEY_RECORDING_S3_PREFIX',
+  recordingRetentionDays: 'PARLEY_RECORDING_RETENTION_DAYS',
+  recordingUrlTtlSeconds: 'PARLEY_RECORDING_URL_TTL_SECONDS',
+  recordingSigningKey: 'PARLEY_RECORDING_SIGNING_KEY',
 };
 
 export class ConfigError extends Error {}
@@ -106,7 +150,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       env.PARLEY_CALL_HEARTBEAT_MS,
       defaultConfig.callHeartbeatMs,
     ),
+    recordingS3Bucket: optional(env.PARLEY_RECORDING_S3_BUCKET),
+    recordingS3Endpoint: optional(env.PARLEY_RECORDING_S3_ENDPOINT),
+    recordingS3Region: optional(env.PARLEY_RECORDING_S3_REGION),
+    recordingS3AccessKeyId: optional(env.PARLEY_RECORDING_S3_ACCESS_KEY_ID),
+    recordingS3SecretAccessKey: optional(env.PARLEY_RECORDING_S3_SECRET_ACCESS_KEY),
+    recordingS3ForcePathStyle: flag(
+      'PARLEY_RECORDING_S3_FORCE_PATH_STYLE',
+      env.PARLEY_RECORDING_S3_FORCE_PATH_STYLE,
+    ),
+    recordingS3Prefix: env.PARLEY_RECORDING_S3_PREFIX,
+    recordingRetentionDays: integer(
+      'PARLEY_RECORDING_RETENTION_DAYS',
+      env.PARLEY_RECORDING_RETENTION_DAYS,
+      defaultConfig.recordingRetentionDays,
+    ),
+    recordingUrlTtlSeconds: integer(
+      'PARLEY_RECORDING_URL_TTL_SECONDS',
+      env.PARLEY_RECORDING_URL_TTL_SECONDS,
+      defaultConfig.recordingUrlTtlSeconds,
+    ),
+    recordingSigningKey: optional(env.PARLEY_RECORDING_SIGNING_KEY),
   };
+  for (const key of [
+    'recordingS3Bucket',
+    'recordingS3Endpoint',
+    'recordingS3Region',
+    'recordingS3AccessKeyId',
+    'recordingS3SecretAccessKey',
+    'recordingS3Prefix',
+    'recordingSigningKey',
+  ] as const) {
+    if (config[key] === undefined) delete config[key];
+  }
   if (config.publicUrl === undefined) delete config.publicUrl;
   if (config.databaseUrl === undefined) delete config.databaseUrl;
   if (config.bootstrapKey === undefined) delete config.bootstrapKey;

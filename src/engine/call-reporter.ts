@@ -1,9 +1,16 @@
+import { type AnalysisContext, analyzeCall, type CallAnalysis } from '../analysis/analysis.js';
 import type { AssistantSpec } from '../assistants/assistant-schema.js';
 import type { Call } from '../calls/call-schema.js';
+import { callCost } from '../cost/call-cost.js';
+import { currentPrices, type PriceTable } from '../cost/prices.js';
+import type { UsageLine } from '../cost/usage.js';
+import type { ChatMessage } from '../llm/llm.js';
 import type { CallEventSink, ToolCallResult } from '../webhooks/call-event-sink.js';
 import type { CallContext, EndOfCallReport, EventSpec } from '../webhooks/events/build-event.js';
 import type { ConversationMessage } from '../webhooks/events/conversation-schema.js';
 import type { ToolCall } from '../webhooks/events/event-schemas.js';
+import { callStatistics } from './call-statistics.js';
+import type { Clock } from './clock.js';
 
 /**
  * Reports one call through the `CallEventSink`, strictly in order: each `record` starts after
@@ -66,21 +73,58 @@ export class CallReporter {
   }
 }
 
-/**
- * The end-of-call report. Post-call analysis (summary, success evaluation, structured data) is
- * a later issue: it replaces this function.
- */
-export async function buildEndOfCallReport(state: {
+/** What the end-of-call report is built from; everything past `messages` is optional. */
+export interface EndOfCallInput {
   call: Call;
   assistant: AssistantSpec;
   messages: readonly ConversationMessage[];
   recordingUrl?: string;
-}): Promise<EndOfCallReport> {
+  /** The model's history with tool results (the scripted provider's variables come from it). */
+  chat?: readonly ChatMessage[];
+  /** The LLM for an analysis part's provider and model (absent: only offline analysis works). */
+  llm?: AnalysisContext['llm'];
+  clock?: Clock;
+  /** Usage metered during the call; read after analysis, so analysis usage is included. */
+  usage?: () => readonly UsageLine[];
+  prices?: PriceTable;
+  /** Provider names for the latency statistics. */
+  providerNames?: { stt?: string; llm?: string; tts?: string };
+}
+
+/**
+ * After the call: analysis (never throws; failures are in `analysis.error`), then cost and
+ * statistics. Returns the call with `analysis`, `cost` and `metrics` set, and the report.
+ */
+export async function endOfCall(input: EndOfCallInput): Promise<{ call: Call; report: EndOfCallReport }> {
+  let analysis: CallAnalysis;
+  try {
+    analysis = await analyzeCall({
+      assistant: input.assistant,
+      call: input.call,
+      messages: input.messages,
+      ...(input.chat ? { chat: input.chat } : {}),
+      ...(input.llm ? { llm: input.llm } : {}),
+      ...(input.clock ? { clock: input.clock } : {}),
+    });
+  } catch (error) {
+    analysis = { error: `analysis failed: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const cost = callCost(input.usage?.() ?? [], input.prices ?? currentPrices());
+  const metrics = callStatistics(input.messages, input.providerNames);
+  const call: Call = { ...input.call, analysis, cost: { ...cost }, metrics: { ...metrics } };
   return {
-    analysis: {},
-    durationSeconds: Math.round(state.call.assistantCallDuration / 1000),
-    summary: '',
-    endedReason: state.call.phoneCallStatusReason,
-    ...(state.recordingUrl ? { recordingUrl: state.recordingUrl } : {}),
+    call,
+    report: {
+      analysis,
+      durationSeconds: Math.round(call.assistantCallDuration / 1000),
+      summary: analysis.summary ?? '',
+      endedReason: call.phoneCallStatusReason,
+      ...(input.recordingUrl ? { recordingUrl: input.recordingUrl } : {}),
+    },
   };
+}
+
+/** The end-of-call report alone (see `endOfCall`, which also gives the updated call). */
+export async function buildEndOfCallReport(input: EndOfCallInput): Promise<EndOfCallReport> {
+  return (await endOfCall(input)).report;
 }

@@ -1,5 +1,7 @@
 import type { AssistantSpec } from '../assistants/assistant-schema.js';
 import type { Call, CallEndTrigger } from '../calls/call-schema.js';
+import type { PriceTable } from '../cost/prices.js';
+import { meteredLlm, meteredTts, UsageMeter } from '../cost/usage.js';
 import type { LlmProvider } from '../llm/llm.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { Transport, TransportClose, TransportHello } from '../transports/transport.js';
@@ -7,8 +9,7 @@ import type { Vad } from '../vad/vad.js';
 import type { CallEventSink } from '../webhooks/call-event-sink.js';
 import type { ConversationMessage } from '../webhooks/events/conversation-schema.js';
 import { isTerminal, type LifecycleEvent, transition } from './call-lifecycle.js';
-import { buildEndOfCallReport, CallReporter } from './call-reporter.js';
-import { callCost, callMetrics } from './call-summary.js';
+import { CallReporter, endOfCall } from './call-reporter.js';
 import { CallTimers } from './call-timers.js';
 import type { Clock, Timer } from './clock.js';
 import { Conversation } from './conversation.js';
@@ -46,6 +47,12 @@ export interface CallSessionDeps {
   onReplyLatency?(sample: { totalMs: number; providerMs: number }): void;
   /** Say this as soon as the call connects, then hang up (an assistant-request that failed). */
   endOnConnect?: HangUp;
+  /** Prices for `call.cost` (default: the configured table). */
+  prices?: PriceTable;
+  /** Closes the call's recording, for `call.recording` and the report's `recordingUrl`. */
+  finishRecording?(
+    call: Call,
+  ): Promise<{ recording: { s3Bucket?: string; path: string }; recordingUrl: string } | undefined>;
 }
 
 export interface HangUp {
@@ -95,6 +102,8 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
   let idleReprompted = false;
   const timers = new CallTimers<'idle' | 'hang' | 'max'>(clock);
   let idleWaiters: (() => void)[] = [];
+  // Usage metering for call.cost (issue 6): LLM tokens and TTS characters through wrappers.
+  const meter = new UsageMeter();
   let resolveDone!: (call: Call) => void;
   const done = new Promise<Call>((resolve) => {
     resolveDone = resolve;
@@ -257,7 +266,7 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
     runReply(
       {
         clock,
-        llm,
+        llm: meteredLlm(llm, meter, 'llm', assistant.assistantProvider),
         assistant,
         conversation,
         speech: speechOut,
@@ -417,7 +426,7 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
     let tts: ReturnType<EngineProviders['tts']> | undefined;
     if (h.audioOutput) {
       try {
-        tts = providers.tts(assistant);
+        tts = meteredTts(providers.tts(assistant), meter, assistant.config.speech?.tts?.provider ?? 'flite');
       } catch (error) {
         reportError(asProviderError(error, 'tts_error', assistant.config.speech?.tts?.provider ?? 'tts'));
       }
@@ -479,7 +488,7 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
 
   const onClose = (info: TransportClose) => {
     transportOpen = false;
-    if (ending) return;
+    if (ending || finalized) return;
     if (info.protocolError) {
       void hangUp({
         trigger: 'system',
@@ -548,26 +557,62 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
     if (!isTerminal(call)) call = transition(call, event, now, connectedAt);
     void reporter.record({ type: 'status-update' });
     sendStatus();
-    const report = await buildEndOfCallReport({ call, assistant, messages: conversation.messages });
-    call = {
-      ...call,
-      cost: callCost(vendors()),
-      metrics: callMetrics(conversation.messages, input?.stats.totalAudioMs ?? 0),
-    };
-    await reporter.record({ type: 'end-of-call-report', report });
+    // The caller is released before post-call work: analysis never holds the connection.
     transport?.close(1000, 'call ended');
+    const [recorded] = await Promise.all([
+      deps.finishRecording?.(call).catch((error: unknown) => {
+        deps.log?.error({ err: error, callId: call.id }, 'finishing the recording failed');
+        return undefined;
+      }),
+      reporter.flushed(),
+    ]);
+    if (recorded) call = { ...call, recording: recorded.recording };
+    const ended = await endOfCall({
+      call,
+      assistant,
+      messages: conversation.messages,
+      chat: conversation.chat,
+      clock,
+      llm: (provider, model) =>
+        meteredLlm(
+          providers.llm({
+            ...assistant,
+            assistantProvider: provider as AssistantSpec['assistantProvider'],
+            assistantModel: model,
+          }),
+          meter,
+          'analysis',
+          provider,
+        ),
+      usage: () => {
+        meterAudio();
+        return meter.usage;
+      },
+      ...(deps.prices ? { prices: deps.prices } : {}),
+      ...(recorded ? { recordingUrl: recorded.recordingUrl } : {}),
+      providerNames: {
+        llm: assistant.assistantProvider,
+        stt: assistant.config.speech?.stt?.provider ?? 'pocketsphinx',
+        tts: assistant.config.speech?.tts?.provider ?? 'flite',
+      },
+    });
+    call = ended.call;
+    await reporter.record({ type: 'end-of-call-report', report: ended.report });
     resolveDone(call);
     return call;
   };
 
-  const vendors = () => {
-    const names: string[] = [];
-    if (llm) names.push(llm.name);
-    const stt = assistant.config.speech?.stt?.provider;
-    const tts = assistant.config.speech?.tts?.provider;
-    if (input && stt) names.push(stt);
-    if (speech?.audio && tts) names.push(tts);
-    return names;
+  /** STT audio (what reached the recogniser) and telephony minutes (web calls: none). */
+  const meterAudio = () => {
+    if (input)
+      meter.setAudioMs(
+        'stt',
+        assistant.config.speech?.stt?.provider ?? 'pocketsphinx',
+        input.stats.totalAudioMs,
+      );
+    if (call.callType === 'phone')
+      meter.setAudioMs('telephony', transport?.providerName || 'phone', call.assistantCallDuration);
+    else if (connectedAt !== undefined) meter.setAudioMs('telephony', 'web', call.assistantCallDuration);
   };
 
   return {

@@ -96,6 +96,26 @@ export function demoAssistant(): AssistantCreate {
     idleTimeoutSeconds: 15,
     idleMessage: 'Are you still there?',
     maxDurationSeconds: 300,
+    // Post-call analysis, offline on the scripted provider: the dialog's variables are the
+    // structured data, the summary is the template, and success is the dialog's outcome.
+    assistantAnalysis: {
+      summary: {
+        enabled: true,
+        template:
+          'The caller talked with the clinic for {{durationSeconds}} seconds about an appointment.{{details}} The call ended: {{endedReason}}.',
+      },
+      successEvaluation: { enabled: true, rubric: 'pass-fail', prompt: 'An appointment was booked.' },
+      structuredData: {
+        enabled: true,
+        prompt: 'The day and time of the appointment the caller booked.',
+        schema: {
+          type: 'object',
+          properties: { day: { type: 'string', enum: DAYS }, time: { type: 'string', enum: TIMES } },
+          required: ['day', 'time'],
+          additionalProperties: false,
+        },
+      },
+    },
     tools: [
       {
         type: 'function',

@@ -90,6 +90,8 @@ describe('a server killed mid-call', () => {
     const report = events.find((m) => m.type === 'end-of-call-report');
     expect(report.messages.map((m: { text: string }) => m.text)).toContain('Hello before the crash');
     expect(report.call.assistantCallDuration).toBeGreaterThan(0);
+    expect(report.call.cost).toMatchObject({ currency: 'USD' });
+    expect(report.call.metrics).toBeDefined();
     const sequences = events.map((m) => m.sequence).sort((a, b) => a - b);
     expect(sequences).toEqual(sequences.map((_, i) => i + 1));
     expect(receiver.schemaErrors).toEqual([]);

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schemaErrors } from '../../src/analysis/schema-validator.js';
+import type { CallCost } from '../../src/cost/call-cost.js';
+import type { CallStatistics } from '../../src/engine/call-statistics.js';
 import { demoAssistant } from '../../src/engine/demo-assistant.js';
 import { createLocalProviders, type LocalProviders } from '../../src/engine/local-providers.js';
 import { createFliteTts } from '../../src/tts/flite/index.js';
@@ -173,6 +176,44 @@ describe('spoken booking call (flite caller → pocketsphinx → scripted demo �
         expect(m.metrics.llm).toBeDefined();
       }
     }
+    // Post-call: analysis (offline, scripted), cost, statistics (issue 6).
+    const demo = demoAssistant();
+    const schema = demo.assistantAnalysis?.structuredData?.schema as Record<string, unknown>;
+    expect(report.analysis.summary).toMatch(/day wednesday, time eleven/);
+    expect(report.summary).toBe(report.analysis.summary);
+    expect(report.analysis.successEvaluation).toBe(true);
+    expect(report.analysis.structuredData).toEqual({ day: 'wednesday', time: 'eleven' });
+    expect(schemaErrors(schema, report.analysis.structuredData)).toBeUndefined();
+    expect(report.analysis.error).toBeUndefined();
+    expect(report.call.analysis).toEqual(report.analysis);
+    const cost = report.call.cost as CallCost;
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    expect(cost.currency).toBe('USD');
+    expect(sum(cost.breakdown.map((l) => l.costUsd))).toBeCloseTo(cost.total, 8);
+    expect(sum(Object.values(cost.vendors))).toBeCloseTo(cost.total, 8);
+    expect(Object.keys(cost.vendors).sort()).toEqual(['flite', 'pocketsphinx', 'scripted', 'web']);
+    const sttLine = cost.breakdown.find((l) => l.kind === 'stt');
+    const lastAudio = Math.max(...messages.map((m) => Number(m.metrics.audio?.totalAudioReceivedMs ?? 0)));
+    expect(sttLine?.quantity).toBeGreaterThanOrEqual(lastAudio / 60_000);
+    expect(cost.breakdown.find((l) => l.kind === 'tts')?.quantity).toBeGreaterThan(0);
+    const stats = report.call.metrics as CallStatistics;
+    const users = messages.filter((m) => m.role === 'user');
+    const bots = messages.filter((m) => m.role === 'assistant');
+    expect(stats.turns).toEqual({ user: users.length, bot: bots.length, interrupted: 0, skipped: 0 });
+    expect(stats.turns.user).toBe(4);
+    expect(stats.botResponseTimeMs.count).toBe(4);
+    expect(stats.latency.llm?.count).toBe(
+      bots.filter((m) => m.metrics.llm?.responseLatencyMs !== undefined).length,
+    );
+    expect(stats.latency.stt?.count).toBe(4);
+    for (const l of [stats.latency.stt, stats.latency.llm, stats.latency.tts]) {
+      expect(l?.distribution.map((b) => b.fromMs)).toEqual([0, 100, 200, 300, 600, 1000, 3000, 5000, 10000]);
+      expect(sum(l?.distribution.map((b) => b.count) ?? [])).toBe(l?.count);
+    }
+    expect(stats.audio.totalAudioReceivedMs).toBe(lastAudio);
+    expect(stats.audio.turnsWithAudio).toBe(4);
+    expect(stats.bargeIn.count).toBe(0);
+    console.log(JSON.stringify({ analysis: report.analysis, cost, metrics: stats }));
     console.log(
       JSON.stringify({
         transcripts,

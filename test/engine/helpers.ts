@@ -38,7 +38,13 @@ export function schemaErrors(events: readonly { type: string }[]): string[] {
 }
 
 export function assistantOf(input: Partial<AssistantCreate> = {}): ResolvedAssistant {
-  return { _id: '65f000000000000000000001', ...withDefaults({ name: 'test', ...input }) };
+  // Post-call analysis offline by default: the fake LLM runs on the test's manual clock, and a
+  // test that does not advance it after the call would wait for the summary forever.
+  const offlineAnalysis = { summary: { provider: 'scripted' as const } };
+  return {
+    _id: '65f000000000000000000001',
+    ...withDefaults({ name: 'test', assistantAnalysis: offlineAnalysis, ...input }),
+  };
 }
 
 export interface Harness {

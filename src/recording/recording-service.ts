@@ -1,0 +1,276 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Call } from '../calls/call-schema.js';
+import type { Config } from '../config/config.js';
+import type { Clock } from '../engine/clock.js';
+import type { Transport } from '../transports/transport.js';
+import { CallRecorder } from './call-recorder.js';
+import { LocalRecordingStorage, type RecordingStorage, type StoredRecording } from './recording-storage.js';
+import { RecordingTransport } from './recording-transport.js';
+
+/**
+ * Call recordings: one `CallRecorder` per recorded call (its transport wrapped by
+ * `RecordingTransport`), finished when the call ends and moved into the configured storage
+ * (local disk under `PARLEY_DATA_DIR/recordings/`, or an S3-compatible bucket); the URLs handed
+ * out for them (local: `GET /recordings/<file>?expires&sig`, an HMAC-signed, time-limited link
+ * served by the API; S3: a presigned GET); and the retention sweep.
+ */
+export interface RecordingResult {
+  /** For `call.recording`. */
+  recording: { s3Bucket?: string; path: string };
+  /** For the end-of-call report's `recordingUrl`. */
+  recordingUrl: string;
+  /** Present when the assistant asked for a stereo file (left: caller, right: assistant). */
+  stereoRecording?: { s3Bucket?: string; path: string };
+  stereoRecordingUrl?: string;
+}
+
+export interface RecordingServiceOptions {
+  storage: RecordingStorage;
+  /** Where recordings are written while the call runs (under `recordings/.partial/`). */
+  dataDir: string;
+  /** Base URL of this server, for signed local URLs. */
+  publicUrl: string | (() => string);
+  /** HMAC key of the signed local URLs. */
+  signingKey: Buffer;
+  /** How long a handed-out URL stays valid. Default 7 days. */
+  urlTtlSeconds?: number;
+  /** Recordings older than this are deleted by the sweep; 0 keeps them. */
+  retentionDays?: number;
+  /** Time for URL expiry and the sweep (tests). Default `Date.now`. */
+  now?: () => number;
+  log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+interface Live {
+  recorder: CallRecorder;
+  stereo: boolean;
+  finishing?: Promise<RecordingResult | undefined>;
+}
+
+const NOT_CONNECTED = new Set(['queued', 'no-answer', 'busy', 'failed', 'canceled']);
+/** File names the signed route serves: a call id, optionally `.stereo`, `.wav`. */
+export const RECORDING_FILE = /^(?:WC|PC)-[0-9a-f-]{36}(?:\.stereo)?\.wav$/;
+
+export class RecordingService {
+  private readonly live = new Map<string, Live>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private sweeper: NodeJS.Timeout | undefined;
+  readonly urlTtlSeconds: number;
+  now: () => number;
+
+  constructor(readonly o: RecordingServiceOptions) {
+    this.urlTtlSeconds = o.urlTtlSeconds ?? 7 * 24 * 3600;
+    this.now = o.now ?? Date.now;
+  }
+
+  /** The service `parley serve` runs with: storage, signing key and retention from the config. */
+  static async fromConfig(
+    config: Config,
+    options: { publicUrl: string | (() => string); log?: RecordingServiceOptions['log'] },
+  ): Promise<RecordingService> {
+    const storage: RecordingStorage = config.recordingS3Bucket
+      ? new (await import('./s3-storage.js')).S3RecordingStorage({
+          bucket: config.recordingS3Bucket,
+          ...(config.recordingS3Endpoint ? { endpoint: config.recordingS3Endpoint } : {}),
+          ...(config.recordingS3Region ? { region: config.recordingS3Region } : {}),
+          ...(config.recordingS3AccessKeyId ? { accessKeyId: config.recordingS3AccessKeyId } : {}),
+          ...(config.recordingS3SecretAccessKey
+            ? { secretAccessKey: config.recordingS3SecretAccessKey }
+            : {}),
+          forcePathStyle: config.recordingS3ForcePathStyle,
+          ...(config.recordingS3Prefix !== undefined ? { prefix: config.recordingS3Prefix } : {}),
+        })
+      : new LocalRecordingStorage(config.dataDir);
+    return new RecordingService({
+      storage,
+      dataDir: config.dataDir,
+      publicUrl: options.publicUrl,
+      signingKey: await signingKeyOf(config),
+      urlTtlSeconds: config.recordingUrlTtlSeconds,
+      retentionDays: config.recordingRetentionDays,
+      ...(options.log ? { log: options.log } : {}),
+    });
+  }
+
+  get storage(): RecordingStorage {
+    return this.o.storage;
+  }
+
+  /** Starts recording a call; `wrap` its transport when the client joins. */
+  start(callId: string, opts: { clock: Clock; stereo?: boolean }): void {
+    if (this.live.has(callId)) return;
+    const dir = join(this.o.dataDir, 'recordings', '.partial');
+    const recorder = new CallRecorder(opts.clock, {
+      mono: join(dir, `${callId}.wav`),
+      ...(opts.stereo ? { stereo: join(dir, `${callId}.stereo.wav`) } : {}),
+    });
+    this.live.set(callId, { recorder, stereo: opts.stereo === true });
+  }
+
+  /** The transport that records this call (the transport itself when the call is not recorded). */
+  wrap(callId: string, transport: Transport): Transport {
+    const live = this.live.get(callId);
+    return live ? new RecordingTransport(transport, live.recorder) : transport;
+  }
+
+  /**
+   * Ends the call's recording at `call.endAt` and stores it. Idempotent: every call for the same
+   * call id gets the same answer. Undefined when the call was not recorded, never connected, or
+   * storing failed (logged).
+   */
+  finish(call: Call): Promise<RecordingResult | undefined> {
+    const live = this.live.get(call.id);
+    if (!live) return Promise.resolve(undefined);
+    if (!live.finishing) {
+      live.finishing = this.store(call, live);
+      this.track(live.finishing);
+    }
+    return live.finishing;
+  }
+
+  /** Forgets a finished call (after `finish` settled). */
+  async release(call: Call): Promise<void> {
+    await this.finish(call).catch(() => undefined);
+    this.live.delete(call.id);
+  }
+
+  /** Resolves when every recording being stored is stored. */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p)).catch(() => {});
+  }
+
+  private async store(call: Call, live: Live): Promise<RecordingResult | undefined> {
+    const { recorder } = live;
+    try {
+      if (NOT_CONNECTED.has(call.phoneCallStatus) || !recorder.started) {
+        await recorder.discard();
+        return undefined;
+      }
+      const endAt = call.endAt ? Date.parse(call.endAt) : undefined;
+      const ms = await recorder.finish(endAt);
+      if (ms === undefined) return undefined;
+      const storage = this.o.storage;
+      const bucket = storage.bucket ? { s3Bucket: storage.bucket } : {};
+      const monoName = `${call.id}.wav`;
+      const monoKey = storage.keyOf(monoName);
+      await storage.put(recorder.files.mono, monoKey);
+      const result: RecordingResult = {
+        recording: { ...bucket, path: monoKey },
+        recordingUrl: await this.urlOf(monoName, monoKey),
+      };
+      if (recorder.files.stereo) {
+        const stereoName = `${call.id}.stereo.wav`;
+        const stereoKey = storage.keyOf(stereoName);
+        await storage.put(recorder.files.stereo, stereoKey);
+        result.stereoRecording = { ...bucket, path: stereoKey };
+        result.stereoRecordingUrl = await this.urlOf(stereoName, stereoKey);
+      }
+      return result;
+    } catch (error) {
+      this.o.log?.error({ err: error, callId: call.id }, 'storing the call recording failed');
+      await Promise.all(
+        [recorder.files.mono, recorder.files.stereo].map((f) => (f ? rm(f, { force: true }) : undefined)),
+      ).catch(() => {});
+      return undefined;
+    }
+  }
+
+  /** A URL to download a stored file without an API key, valid for `urlTtlSeconds`. */
+  async urlOf(fileName: string, key: string): Promise<string> {
+    const storage = this.o.storage;
+    if (storage.presignedUrl) return storage.presignedUrl(key, this.urlTtlSeconds);
+    return this.signedUrl(fileName);
+  }
+
+  /** `GET /recordings/<file>?expires=<unix s>&sig=<HMAC>` on this server. */
+  signedUrl(fileName: string, ttlSeconds = this.urlTtlSeconds): string {
+    const expires = Math.floor(this.now() / 1000) + ttlSeconds;
+    const base = (typeof this.o.publicUrl === 'function' ? this.o.publicUrl() : this.o.publicUrl).replace(
+      /\/+$/,
+      '',
+    );
+    return `${base}/recordings/${fileName}?expires=${expires}&sig=${this.signature(fileName, expires)}`;
+  }
+
+  /** Checks a signed local URL: the signature matches and it has not expired. */
+  verify(fileName: string, expires: string | undefined, sig: string | undefined): boolean {
+    if (!expires || !sig || !/^\d{1,12}$/.test(expires) || !RECORDING_FILE.test(fileName)) return false;
+    const expected = Buffer.from(this.signature(fileName, Number(expires)));
+    const given = Buffer.from(sig);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
+    return Number(expires) * 1000 >= this.now();
+  }
+
+  private signature(fileName: string, expires: number): string {
+    return createHmac('sha256', this.o.signingKey).update(`${fileName}\n${expires}`).digest('base64url');
+  }
+
+  /** How to serve a call's stored recording (its `call.recording.path`, else the default key). */
+  locate(call: Pick<Call, 'id' | 'recording'>, stereo = false): Promise<StoredRecording | undefined> {
+    const storage = this.o.storage;
+    const fileName = `${call.id}${stereo ? '.stereo' : ''}.wav`;
+    let key = storage.keyOf(fileName);
+    const stored = call.recording?.path;
+    if (stored && (!call.recording.s3Bucket || call.recording.s3Bucket === storage.bucket)) {
+      key = stereo ? stored.replace(/\.wav$/, '.stereo.wav') : stored;
+    }
+    return storage.get(key, Math.min(this.urlTtlSeconds, 3600));
+  }
+
+  /** Reads a local file by name for the signed route. */
+  localFile(fileName: string): Promise<StoredRecording | undefined> {
+    if (this.o.storage.kind !== 'local' || !RECORDING_FILE.test(fileName)) return Promise.resolve(undefined);
+    return this.o.storage.get(this.o.storage.keyOf(fileName), 0);
+  }
+
+  /** Deletes recordings older than the retention setting; resolves with how many. */
+  async sweep(now = this.now()): Promise<number> {
+    const days = this.o.retentionDays ?? 0;
+    if (days <= 0) return 0;
+    return this.o.storage.sweep(now - days * 24 * 3600 * 1000);
+  }
+
+  /** Sweeps now and every `everyMs` (default hourly) when a retention is set. */
+  startSweeper(everyMs = 3600_000): void {
+    if ((this.o.retentionDays ?? 0) <= 0 || this.sweeper) return;
+    const run = () => {
+      const p = this.sweep().then(
+        (removed) => removed > 0 && this.o.log?.warn({ removed }, 'recordings past retention deleted'),
+        (error) => this.o.log?.error({ err: error }, 'recording retention sweep failed'),
+      );
+      this.track(p);
+    };
+    run();
+    this.sweeper = setInterval(run, everyMs);
+    this.sweeper.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    await this.idle();
+  }
+}
+
+/** `PARLEY_RECORDING_SIGNING_KEY`, else a random key kept in `PARLEY_DATA_DIR/recording-signing.key`. */
+async function signingKeyOf(config: Config): Promise<Buffer> {
+  if (config.recordingSigningKey) return Buffer.from(config.recordingSigningKey, 'utf8');
+  const path = join(config.dataDir, 'recording-signing.key');
+  try {
+    const stored = (await readFile(path, 'utf8')).trim();
+    if (stored.length >= 32) return Buffer.from(stored, 'utf8');
+  } catch {
+    // First start.
+  }
+  const key = randomBytes(32).toString('base64url');
+  await mkdir(config.dataDir, { recursive: true });
+  await writeFile(path, `${key}\n`, { mode: 0o600 });
+  return Buffer.from(key, 'utf8');
+}
