@@ -5,6 +5,7 @@ import type { CallStatistics } from '../../src/engine/call-statistics.js';
 import { demoAssistant } from '../../src/engine/demo-assistant.js';
 import { createLocalProviders, type LocalProviders } from '../../src/engine/local-providers.js';
 import { createFliteTts } from '../../src/tts/flite/index.js';
+import { inspectWav } from '../recording/support.js';
 import { api, type CallServer, Client, startCallServer } from './support.js';
 
 /**
@@ -176,6 +177,17 @@ describe('spoken booking call (flite caller → pocketsphinx → scripted demo �
         expect(m.metrics.llm).toBeDefined();
       }
     }
+    // The recording (both sides, mixed) lasts as long as the call, within 100 ms.
+    expect(report.call.recording.path).toBe(`recordings/${report.call.id}.wav`);
+    expect(report.recordingUrl).toMatch(/\/recordings\/.+\.wav\?expires=\d+&sig=/);
+    const recording = await fetch(`${cs.baseUrl}/v1/calls/${report.call.id}/recording`, {
+      headers: { authorization: `Bearer ${cs.key}` },
+    });
+    expect(recording.status).toBe(200);
+    const wav = inspectWav(new Uint8Array(await recording.arrayBuffer()));
+    expect(Math.abs(wav.durationMs - report.call.assistantCallDuration)).toBeLessThanOrEqual(100);
+    expect(wav.peaks[0]).toBeGreaterThan(1000);
+
     // Post-call: analysis (offline, scripted), cost, statistics (issue 6).
     const demo = demoAssistant();
     const schema = demo.assistantAnalysis?.structuredData?.schema as Record<string, unknown>;
