@@ -77,10 +77,12 @@ export function processTree(root: number): ProcInfo[] {
   return result;
 }
 
+/** Running (a zombie, exited but not yet reaped by init, counts as gone). */
 export function isAlive(pid: number): boolean {
   try {
-    readFileSync(`/proc/${pid}/stat`);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
   } catch {
     return false;
   }

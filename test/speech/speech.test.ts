@@ -252,7 +252,10 @@ describe('pocketsphinx STT', () => {
     controller.abort();
     expect(await it.next()).toEqual({ value: undefined, done: true });
     await stream.close(); // resolves once every decoder has exited and been reaped
-    for (const p of tree) expect(isAlive(p.pid), `${p.comm} (${p.pid})`).toBe(false);
+    // An orphaned `cat` is reaped by init, which can lag: wait for each to be gone.
+    await vi.waitFor(() => {
+      for (const p of tree) expect(isAlive(p.pid), `${p.comm} (${p.pid})`).toBe(false);
+    });
     stream.push(new Int16Array(320)); // ignored after abort
   });
 
