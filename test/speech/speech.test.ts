@@ -233,7 +233,7 @@ describe('pocketsphinx STT', () => {
     await stream.close();
   });
 
-  it('abort kills the decoder processes, ends the stream and leaves no zombie', async () => {
+  it('abort kills the decoder processes (shell, cat, pocketsphinx) and ends the stream', async () => {
     const controller = new AbortController();
     const stream = stt.stream({ sampleRate: 16000, language: 'en-US' }, controller.signal);
     const it = stream[Symbol.asyncIterator]();
