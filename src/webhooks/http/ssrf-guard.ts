@@ -228,8 +228,24 @@ export function normalizeAddress(address: string): string {
   return a.toLowerCase();
 }
 
+/**
+ * Verdicts are pure functions of the address text, and each `BlockList.check` allocates a
+ * `SocketAddress`: a small cache keeps that off the per-request path for literal-IP URLs.
+ */
+const verdictCache = new Map<string, AddressVerdict>();
+
 /** Classifies one IP address (v4 or v6, any textual form Node accepts). Unknown text is refused. */
 export function classifyAddress(address: string): AddressVerdict {
+  let verdict = verdictCache.get(address);
+  if (!verdict) {
+    verdict = classifyUncached(address);
+    if (verdictCache.size >= 4096) verdictCache.clear();
+    verdictCache.set(address, verdict);
+  }
+  return verdict;
+}
+
+function classifyUncached(address: string): AddressVerdict {
   const ip = normalizeAddress(address);
   const family = isIP(ip);
   if (family === 0) {
