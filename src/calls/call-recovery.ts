@@ -74,7 +74,8 @@ export class CallRecovery {
         where id in (
           select id from calls
           where status in ('queued', 'ongoing')
-            and (heartbeat_at is null or heartbeat_at < now() - (${this.options.staleAfterMs} * interval '1 millisecond'))
+            -- A call not yet stamped by its owner (created a moment ago) counts from its last update.
+            and coalesce(heartbeat_at, updated_at) < now() - (${this.options.staleAfterMs} * interval '1 millisecond')
           limit 100
           for update skip locked
         )
