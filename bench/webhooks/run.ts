@@ -93,10 +93,13 @@ async function runOne(label: string, database: DatabaseHandle) {
     await new Promise<string>((resolve) => createInterface({ input: receiver.stdout }).once('line', resolve)),
   );
   const url = `http://127.0.0.1:${port}/hook`;
+  // The bench's calls are driven straight through the outbox, not owned by a call service:
+  // keep call recovery from treating the idle ones as abandoned while it runs.
   const config = loadConfig({
     PARLEY_LOG_LEVEL: 'warn',
     PARLEY_ALLOW_PRIVATE_WEBHOOKS: '1',
     PARLEY_DATA_DIR: '/nonexistent',
+    PARLEY_CALL_HEARTBEAT_MS: '60000',
   });
   const parley = await createParley(config, { database, logger: createLogger('warn') });
   const { team } = await createApiKey(database.db, `bench-${randomBytes(3).toString('hex')}`);
