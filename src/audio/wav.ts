@@ -132,10 +132,9 @@ export function decodeWav(buf: Uint8Array, options: { allowTruncated?: boolean }
   return { sampleRate: header.sampleRate, channels: header.channels, bitsPerSample: 16, samples };
 }
 
-/** Encodes mono (or interleaved) PCM16 as a canonical 44-byte-header WAV file. */
-export function encodeWav(samples: Int16Array, sampleRate: number, channels = 1): Buffer {
-  const dataBytes = samples.length * 2;
-  const out = Buffer.alloc(44 + dataBytes);
+/** The canonical 44-byte header of a PCM16 WAV file holding `dataBytes` of samples. */
+export function wavHeader(dataBytes: number, sampleRate: number, channels = 1): Buffer {
+  const out = Buffer.alloc(44);
   out.write('RIFF', 0, 'latin1');
   out.writeUInt32LE(36 + dataBytes, 4);
   out.write('WAVE', 8, 'latin1');
@@ -149,8 +148,16 @@ export function encodeWav(samples: Int16Array, sampleRate: number, channels = 1)
   out.writeUInt16LE(16, 34);
   out.write('data', 36, 'latin1');
   out.writeUInt32LE(dataBytes, 40);
-  Buffer.from(samples.buffer, samples.byteOffset, dataBytes).copy(out, 44);
   return out;
+}
+
+/** Encodes mono (or interleaved) PCM16 as a canonical 44-byte-header WAV file. */
+export function encodeWav(samples: Int16Array, sampleRate: number, channels = 1): Buffer {
+  const dataBytes = samples.length * 2;
+  return Buffer.concat([
+    wavHeader(dataBytes, sampleRate, channels),
+    Buffer.from(samples.buffer, samples.byteOffset, dataBytes),
+  ]);
 }
 
 /**

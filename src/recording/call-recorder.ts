@@ -1,5 +1,6 @@
 import { mkdir, open, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { wavHeader } from '../audio/wav.js';
 import type { Clock } from '../engine/clock.js';
 
 /**
@@ -252,22 +253,4 @@ class WavFileWriter {
       }
     });
   }
-}
-
-function wavHeader(dataBytes: number, sampleRate: number, channels: number): Buffer {
-  const out = Buffer.alloc(44);
-  out.write('RIFF', 0, 'latin1');
-  out.writeUInt32LE(36 + dataBytes, 4);
-  out.write('WAVE', 8, 'latin1');
-  out.write('fmt ', 12, 'latin1');
-  out.writeUInt32LE(16, 16);
-  out.writeUInt16LE(1, 20);
-  out.writeUInt16LE(channels, 22);
-  out.writeUInt32LE(sampleRate, 24);
-  out.writeUInt32LE(sampleRate * channels * 2, 28);
-  out.writeUInt16LE(channels * 2, 32);
-  out.writeUInt16LE(16, 34);
-  out.write('data', 36, 'latin1');
-  out.writeUInt32LE(dataBytes, 40);
-  return out;
 }
