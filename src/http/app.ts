@@ -34,6 +34,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.config.bodyLimitBytes,
+    // Shutdown ends live calls first (with their terminal events); then any connection still
+    // open (a keep-alive socket, a client that never closed its WebSocket) must not hold the
+    // process: close() destroys them instead of waiting.
+    forceCloseConnections: true,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
