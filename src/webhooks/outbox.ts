@@ -6,7 +6,7 @@ import type { Db } from '../db/database.js';
 import { newEventId } from '../shared/ids.js';
 import type { AssistantRequestReply, CallEventSink, ToolCallResult } from './call-event-sink.js';
 import type { DeliveryJob } from './delivery/delivery-job.js';
-import { laneKeyOf } from './delivery/delivery-job.js';
+import { attemptRecord, errorText, laneKeyOf } from './delivery/delivery-job.js';
 import { type DeliveryRowInput, insertDeliveries, writeAttemptResults } from './delivery/delivery-store.js';
 import type { Dispatcher } from './delivery/dispatcher.js';
 import { assistantServerTarget, type DeliveryTarget, toolCallTarget } from './delivery/routing.js';
@@ -57,7 +57,6 @@ const MAX_COMMITTERS = 2;
 const MAX_BATCH = 400;
 
 export const newDeliveryId = () => `dlv_${randomUUID().replaceAll('-', '')}`;
-const newAttemptId = () => `att_${randomUUID().replaceAll('-', '')}`;
 
 /** CONTRACT.md: an assistant-request is answered within 5 s or falls back. */
 export const ASSISTANT_REQUEST_BUDGET_MS = 5_000;
@@ -373,7 +372,7 @@ export class Outbox implements CallEventSink {
       ...(signal ? { signal } : {}),
     });
     const deliveryId = newDeliveryId();
-    const error = result.error ? `${result.error.code}: ${result.error.message}` : null;
+    const error = errorText(result);
     try {
       await insertDeliveries(this.db, [
         {
@@ -393,18 +392,7 @@ export class Outbox implements CallEventSink {
       ]);
       await writeAttemptResults(
         this.db,
-        [
-          {
-            id: newAttemptId(),
-            deliveryId,
-            attemptedAt,
-            url: target.url,
-            statusCode: result.statusCode ?? null,
-            latencyMs: Math.round(result.latencyMs * 100) / 100,
-            error,
-            responseSnippet: result.responseBodySnippet,
-          },
-        ],
+        [attemptRecord(deliveryId, target.url, attemptedAt, result)],
         [
           {
             id: deliveryId,

@@ -6,7 +6,7 @@ import type { Db } from '../db/database.js';
 import { ApiError, ErrorResponseSchema, notFound } from '../http/api-error.js';
 import { newEventId } from '../shared/ids.js';
 import { afterCursor, decodeCursor, PageQuery, page } from '../shared/pagination.js';
-import { laneKeyOf } from './delivery/delivery-job.js';
+import { errorText, laneKeyOf } from './delivery/delivery-job.js';
 import { insertDeliveries } from './delivery/delivery-store.js';
 import type { Dispatcher } from './delivery/dispatcher.js';
 import { assistantServerTarget, type DeliveryTarget, toolCallTarget } from './delivery/routing.js';
@@ -403,7 +403,7 @@ export async function webhookRoutes(
         ok: result.ok,
         statusCode: result.statusCode ?? null,
         latencyMs: result.latencyMs,
-        error: result.error ? `${result.error.code}: ${result.error.message}` : null,
+        error: errorText(result),
         responseSnippet: result.responseBodySnippet,
         event: { message },
       };

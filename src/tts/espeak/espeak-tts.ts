@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ProviderError } from '../../providers/provider-error.js';
-import type { TtsOptions, TtsProvider } from '../tts.js';
+import { checkedSpeed, type TtsOptions, type TtsProvider } from '../tts.js';
 import { runWavProcess } from '../wav-process.js';
 
 const PROVIDER = 'espeak-ng';
@@ -48,16 +48,7 @@ export class EspeakTts implements TtsProvider {
 
   async *synthesize(text: string, options: TtsOptions, signal: AbortSignal): AsyncIterable<Int16Array> {
     if (text.trim().length === 0) return;
-    const speed = options.speed ?? 1;
-    if (!(speed >= 0.25 && speed <= 4)) {
-      throw new ProviderError({
-        type: 'tts_error',
-        code: 'invalid_speed',
-        message: `speed must be within 0.25 … 4, got ${speed}`,
-        provider: PROVIDER,
-        retryable: false,
-      });
-    }
+    const speed = checkedSpeed(PROVIDER, options.speed);
     // espeak-ng accepts 80 … 450 wpm.
     const wpm = Math.min(450, Math.max(80, Math.round(DEFAULT_WPM * speed)));
     const voice = options.voice ?? this.defaultVoice;

@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ProviderError } from '../../providers/provider-error.js';
 import { splitForSynthesis } from '../text-pieces.js';
-import type { TtsOptions, TtsProvider } from '../tts.js';
+import { checkedSpeed, type TtsOptions, type TtsProvider } from '../tts.js';
 import { runWavProcess } from '../wav-process.js';
 
 const PROVIDER = 'flite';
@@ -69,16 +69,7 @@ export class FliteTts implements TtsProvider {
         retryable: false,
       });
     }
-    const speed = options.speed ?? 1;
-    if (!(speed >= 0.25 && speed <= 4)) {
-      throw new ProviderError({
-        type: 'tts_error',
-        code: 'invalid_speed',
-        message: `speed must be within 0.25 … 4, got ${speed}`,
-        provider: PROVIDER,
-        retryable: false,
-      });
-    }
+    const speed = checkedSpeed(PROVIDER, options.speed);
     for (const piece of splitForSynthesis(text, this.options.maxPieceChars ?? 250)) {
       const args = ['-voice', voice];
       if (speed !== 1) args.push('--setf', `duration_stretch=${(1 / speed).toFixed(3)}`);

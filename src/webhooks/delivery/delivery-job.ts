@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { SendResult } from '../http/send.js';
 import type { DeliveryTarget } from './routing.js';
 
 /** One (event, endpoint) delivery as the dispatcher holds it in memory. */
@@ -47,4 +49,28 @@ export interface DeliveryUpdate {
   /** Keep the lease (retry held in memory) or release it for the sweeper. */
   leaseUntil: number | null;
   completedAt: number | null;
+}
+
+/** The error text a delivery row and its attempt keep for one send result (null when none). */
+export function errorText(result: SendResult): string | null {
+  return result.error ? `${result.error.code}: ${result.error.message}` : null;
+}
+
+/** The delivery-log row of one attempt, for notifications and synchronous requests alike. */
+export function attemptRecord(
+  deliveryId: string,
+  url: string,
+  attemptedAt: number,
+  result: SendResult,
+): AttemptRecord {
+  return {
+    id: `att_${randomUUID().replaceAll('-', '')}`,
+    deliveryId,
+    attemptedAt,
+    url,
+    statusCode: result.statusCode ?? null,
+    latencyMs: Math.round(result.latencyMs * 100) / 100,
+    error: errorText(result),
+    responseSnippet: result.responseBodySnippet,
+  };
 }

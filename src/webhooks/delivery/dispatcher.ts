@@ -1,10 +1,16 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
 import { nextRetryDelayMs, RETRY_HORIZON_MS } from '../http/backoff.js';
 import { classifyOutcome, parseRetryAfter, type SendResult, sendWebhook } from '../http/send.js';
 import { buildSignedHeaders } from '../http/signing.js';
-import type { AttemptRecord, DeliveryJob, DeliveryUpdate } from './delivery-job.js';
+import {
+  type AttemptRecord,
+  attemptRecord,
+  type DeliveryJob,
+  type DeliveryUpdate,
+  errorText,
+} from './delivery-job.js';
 import {
   claimDueDeliveries,
   disableEndpoint,
@@ -264,17 +270,8 @@ export class Dispatcher {
     job.attemptCount++;
     job.firstAttemptAt ??= attemptedAt;
     const outcome = classifyOutcome(result, now);
-    const error = result.error ? `${result.error.code}: ${result.error.message}` : null;
-    this.record({
-      id: `att_${randomUUID().replaceAll('-', '')}`,
-      deliveryId: job.id,
-      attemptedAt,
-      url: target.url,
-      statusCode: result.statusCode ?? null,
-      latencyMs: Math.round(result.latencyMs * 100) / 100,
-      error,
-      responseSnippet: result.responseBodySnippet,
-    });
+    const error = errorText(result);
+    this.record(attemptRecord(job.id, target.url, attemptedAt, result));
     const base = {
       id: job.id,
       attemptCount: job.attemptCount,
