@@ -7,6 +7,8 @@ import type { ProviderError } from '../providers/provider-error.js';
 export interface SttOptions {
   sampleRate: 8000 | 16000;
   language: string;
+  /** Provider model name (`config.speech.stt.model`); each provider has its default. */
+  model?: string;
   /** Replies the dialog expects next; a provider that supports grammars may restrict to them. */
   expectedPhrases?: readonly string[];
 }

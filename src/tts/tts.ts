@@ -7,6 +7,8 @@ import { ProviderError } from '../providers/provider-error.js';
 export interface TtsOptions {
   sampleRate: 8000 | 16000;
   voice?: string;
+  /** Provider model name (`config.speech.tts.model`); each provider has its default. */
+  model?: string;
   /** 1.0 = normal speed. */
   speed?: number;
 }
