@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Parley's local speech providers need (pocketsphinx STT, flite and
-# espeak-ng TTS, sox for audio tooling). Idempotent: only missing packages are installed, and
-# `apt-get update` runs only when something is missing, so it returns in well under a second when
-# everything is present. Must run as root (CI does); otherwise it uses sudo when available.
+# espeak-ng TTS, sox for audio tooling) and Chromium for the browser tests (test/browser/, driven
+# by playwright-core; not installed when /usr/bin/chromium exists). Idempotent: only missing
+# packages are installed, and `apt-get update` runs only when something is missing, so it returns
+# in well under a second when everything is present. Must run as root (CI does); otherwise it uses
+# sudo when available.
 set -euo pipefail
 
 PACKAGES=(pocketsphinx pocketsphinx-en-us flite espeak-ng sox)
@@ -17,9 +19,13 @@ for pkg in "${PACKAGES[@]}"; do
     missing+=("$pkg")
   fi
 done
+# Debian's chromium (not a snap wrapper, unlike Ubuntu's chromium-browser).
+if [ ! -x /usr/bin/chromium ]; then
+  missing+=(chromium)
+fi
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "install-system-deps: all present (${PACKAGES[*]})"
+  echo "install-system-deps: all present (${PACKAGES[*]} chromium)"
   exit 0
 fi
 
@@ -45,4 +51,8 @@ for bin in pocketsphinx_continuous flite espeak-ng sox; do
     exit 1
   fi
 done
+if [ ! -x /usr/bin/chromium ]; then
+  echo "install-system-deps: /usr/bin/chromium still missing after install" >&2
+  exit 1
+fi
 echo "install-system-deps: done"

@@ -3,13 +3,20 @@ import type { Logger } from 'pino';
 import { CallRecovery } from './calls/call-recovery.js';
 import { CallService, type CallServiceOptions } from './calls/call-service.js';
 import type { Config } from './config/config.js';
+import { storedKey } from './config/stored-key.js';
+import type { DashboardOptions } from './dashboard-server/dashboard-routes.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
 import { createLocalProviders } from './engine/local-providers.js';
 import type { EngineProviders } from './engine/providers.js';
 import { buildApp } from './http/app.js';
+import { LiveEventHub } from './live/live-events.js';
+import type { SseStreamOptions } from './live/sse-stream.js';
 import { createLogger } from './logger.js';
+import { createProviderCatalog, type ProviderSource } from './providers/provider-catalog.js';
 import { RecordingService } from './recording/recording-service.js';
 import { addApiKey, DEFAULT_TEAM_NAME, findOrCreateTeam } from './tenancy/api-keys.js';
+import { ProviderCredentialStore } from './tenancy/provider-credentials.js';
+import { SecretBox } from './tenancy/secret-box.js';
 import { Dispatcher, type DispatcherOptions } from './webhooks/delivery/dispatcher.js';
 import { Outbox } from './webhooks/outbox.js';
 
@@ -20,6 +27,10 @@ export interface Parley {
   dispatcher: Dispatcher;
   outbox: Outbox;
   calls: CallService;
+  /** Every recorded call event, live (in this process). */
+  live: LiveEventHub;
+  /** Teams' provider keys (encrypted at rest). */
+  credentials: ProviderCredentialStore;
   close(): Promise<void>;
 }
 
@@ -38,8 +49,14 @@ export async function createParley(
     database?: DatabaseHandle;
     dispatcher?: Partial<DispatcherOptions>;
     providers?: EngineProviders;
+    /** Where provider keys come from when a team has none (default `process.env`). */
+    env?: NodeJS.ProcessEnv;
     /** Engine settings (tests and benchmarks: timing, a publicUrl known only after listen …). */
     calls?: Partial<Omit<CallServiceOptions, 'db' | 'sink' | 'providers'>>;
+    /** Where the built dashboard is (default: this package's `dist/dashboard`). */
+    dashboard?: Partial<DashboardOptions>;
+    /** Live event stream settings (tests: a short heartbeat). */
+    liveStream?: Partial<SseStreamOptions>;
   } = {},
 ): Promise<Parley> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -53,14 +70,35 @@ export async function createParley(
     allowPrivate: config.allowPrivateWebhooks,
     ...options.dispatcher,
   });
+  const live = new LiveEventHub((err) => logger.error({ err }, 'live event listener failed'));
   const outbox = new Outbox(
     database.db,
     dispatcher,
     logger.child({ component: 'webhooks' }),
     config.allowPrivateWebhooks,
+    live,
   );
-  const providers = options.providers ?? (await createLocalProviders());
-  if ('status' in providers) logger.info({ providers: providers.status }, 'speech providers');
+  const credentials = new ProviderCredentialStore(
+    database.db,
+    new SecretBox(await storedKey(config.dataDir, 'secret.key', config.secretKey)),
+    options.env ?? process.env,
+    (teamId, provider) =>
+      logger.warn(
+        { teamId, provider },
+        'a stored provider key does not decrypt (was PARLEY_SECRET_KEY changed?)',
+      ),
+  );
+  let providers: EngineProviders | ProviderSource | undefined = options.providers;
+  if (!providers) {
+    const local = await createLocalProviders();
+    logger.info({ providers: local.status }, 'offline providers');
+    providers = createProviderCatalog({
+      local,
+      credentials,
+      modelsDir: config.modelsDir,
+      localLlm: { threads: config.localLlmThreads, contextSize: config.localLlmContextSize },
+    });
+  }
   const recovery = new CallRecovery(database.db, outbox, logger.child({ component: 'calls' }), {
     heartbeatMs: config.callHeartbeatMs,
     staleAfterMs: 4 * config.callHeartbeatMs,
@@ -83,7 +121,18 @@ export async function createParley(
     log: logger.child({ component: 'calls' }),
     ...options.calls,
   });
-  const app = await buildApp({ config, database, logger, dispatcher, outbox, calls });
+  const app = await buildApp({
+    config,
+    database,
+    logger,
+    dispatcher,
+    outbox,
+    calls,
+    credentials,
+    live,
+    ...(options.dashboard ? { dashboard: options.dashboard } : {}),
+    ...(options.liveStream ? { liveStream: options.liveStream } : {}),
+  });
   await dispatcher.start();
   await recovery.start();
   return {
@@ -93,6 +142,8 @@ export async function createParley(
     dispatcher,
     outbox,
     calls,
+    credentials,
+    live,
     close: async () => {
       // Live calls end first, with their terminal events, while the outbox can still deliver.
       await calls.close();

@@ -59,7 +59,11 @@ export function mergeDeep<T>(base: T, patch: unknown): T {
 }
 
 export function withDefaults(input: AssistantCreate): AssistantSpec {
-  return mergeDeep(structuredClone(assistantDefaults) as unknown as AssistantSpec, input);
+  const spec = mergeDeep(structuredClone(assistantDefaults) as unknown as AssistantSpec, input);
+  // The default voice is flite's: another TTS provider gets its own default voice, not "slt".
+  const tts = spec.config.speech?.tts;
+  if (tts && tts.provider !== 'flite' && input.config?.speech?.tts?.voice === undefined) delete tts.voice;
+  return spec;
 }
 
 export const REDACTED = '[redacted]';

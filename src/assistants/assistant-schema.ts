@@ -124,6 +124,19 @@ export const SpeechConfigSchema = Type.Object(
           model: Type.Optional(Str({ maxLength: 200 })),
           language: Type.Optional(Str({ minLength: 2, maxLength: 20, default: 'en-US' })),
           endpointingMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 5000, default: 500 })),
+          fallback: Type.Optional(
+            Type.Object(
+              {
+                provider: Str({ minLength: 1, maxLength: 100 }),
+                model: Type.Optional(Str({ maxLength: 200 })),
+                language: Type.Optional(Str({ minLength: 2, maxLength: 20 })),
+              },
+              {
+                additionalProperties: false,
+                description: 'Used for the rest of the call when the primary fails retryably',
+              },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -135,6 +148,19 @@ export const SpeechConfigSchema = Type.Object(
           model: Type.Optional(Str({ maxLength: 200 })),
           voice: Type.Optional(Str({ maxLength: 200, default: 'slt' })),
           speed: Type.Optional(Type.Number({ minimum: 0.25, maximum: 4 })),
+          fallback: Type.Optional(
+            Type.Object(
+              {
+                provider: Str({ minLength: 1, maxLength: 100 }),
+                model: Type.Optional(Str({ maxLength: 200 })),
+                voice: Type.Optional(Str({ maxLength: 200 })),
+              },
+              {
+                additionalProperties: false,
+                description: 'Used for the rest of the call when the primary fails retryably',
+              },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -207,6 +233,15 @@ export const assistantFields = {
   bargeInEnabled: Type.Optional(Type.Boolean()),
   assistantProvider: Type.Optional(literalUnion(LLM_PROVIDERS, { default: 'openai' })),
   assistantModel: Type.Optional(Str({ minLength: 1, maxLength: 500 })),
+  assistantFallback: Type.Optional(
+    Type.Object(
+      { provider: literalUnion(LLM_PROVIDERS), model: Str({ minLength: 1, maxLength: 500 }) },
+      {
+        additionalProperties: false,
+        description: 'LLM used for the rest of the call when the primary fails retryably (5xx, 429, timeout)',
+      },
+    ),
+  ),
   assistantSystemPrompt: Type.Optional(Str({ maxLength: 100_000 })),
   assistantTemperature: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
   assistantMaxTokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 32_000 })),
@@ -238,7 +273,8 @@ export const AssistantPatchSchema = Type.Partial(AssistantCreateSchema, { additi
 export type AssistantPatch = Static<typeof AssistantPatchSchema>;
 
 /** What is stored: every field present (defaults applied). Secrets included. */
-export type AssistantSpec = Required<Omit<AssistantCreate, 'dialog'>> & Pick<AssistantCreate, 'dialog'>;
+export type AssistantSpec = Required<Omit<AssistantCreate, 'dialog' | 'assistantFallback'>> &
+  Pick<AssistantCreate, 'dialog' | 'assistantFallback'>;
 
 /** The Assistant object as the API and webhooks show it: secrets redacted. */
 export const AssistantSchema = Type.Object(

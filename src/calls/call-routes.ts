@@ -74,4 +74,45 @@ export async function callRoutes(app: FastifyInstance, opts: { db: Db }): Promis
       return toCall(row);
     },
   );
+  app.get<{ Params: { id: string } }>(
+    '/calls/:id/events',
+    {
+      schema: {
+        tags,
+        summary:
+          'Every event of a call, in sequence order, as webhooks carry them (whether or not any webhook was configured)',
+        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+        response: {
+          200: Type.Object({
+            data: Type.Array(
+              Type.Object({
+                callId: Type.String(),
+                type: Type.String(),
+                sequence: Type.Integer(),
+                event: Type.Object(
+                  {},
+                  { additionalProperties: true, description: "The webhook body's `message`" },
+                ),
+              }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      if (!(await findCall(db, request.team.id, id))) throw notFound('call');
+      const rows = await db
+        .selectFrom('call_events')
+        .select(['type', 'sequence', 'payload'])
+        .where('team_id', '=', request.team.id)
+        .where('call_id', '=', id)
+        .orderBy('sequence')
+        .execute();
+      return {
+        data: rows.map((r) => ({ callId: id, type: r.type, sequence: r.sequence, event: r.payload })),
+      };
+    },
+  );
 }

@@ -23,6 +23,7 @@ import type { EngineProviders, EngineTiming } from '../engine/providers.js';
 import { TtsCache } from '../engine/tts-cache.js';
 import { ApiError } from '../http/api-error.js';
 import { validateDialogFor } from '../llm/scripted/dialog.js';
+import type { ProviderSource } from '../providers/provider-catalog.js';
 import type { RecordingResult, RecordingService } from '../recording/recording-service.js';
 import { newWebCallId } from '../shared/ids.js';
 import { getTeamSettings } from '../tenancy/team-settings.js';
@@ -54,7 +55,8 @@ export interface JoinInfo {
 export interface CallServiceOptions {
   db: Db;
   sink: CallEventSink;
-  providers: EngineProviders;
+  /** The same providers for every call, or a source that gives each team its own (its keys). */
+  providers: EngineProviders | ProviderSource;
   /** Base URL clients reach this server at (http[s]://host:port); the join URL uses ws[s]://. */
   publicUrl: string | (() => string);
   clock?: Clock;
@@ -112,6 +114,8 @@ export class CallService {
 
   async createWebCall(teamId: string, body: CreateWebCall): Promise<{ call: Call; join: JoinInfo }> {
     const id = newWebCallId();
+    const providers =
+      'forTeam' in this.o.providers ? await this.o.providers.forTeam(teamId) : this.o.providers;
     const call = newWebCall({
       id,
       teamId,
@@ -144,7 +148,7 @@ export class CallService {
       call,
       assistant,
       sink: this.o.sink,
-      providers: this.o.providers,
+      providers,
       clock: this.clock,
       pacer: this.pacer,
       ttsCache: this.ttsCache,

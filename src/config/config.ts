@@ -39,6 +39,13 @@ export const ConfigSchema = Type.Object({
   recordingUrlTtlSeconds: Type.Integer({ minimum: 1, maximum: 31_536_000 }),
   /** HMAC key of signed local recording URLs; unset: a random key kept in `dataDir`. */
   recordingSigningKey: Type.Optional(Type.String({ minLength: 32 })),
+  /** Encrypts teams' provider keys at rest; unset: a random key kept in `dataDir`. */
+  secretKey: Type.Optional(Type.String({ minLength: 32 })),
+  /** Operator-supplied model files (GGUF for `local`, sherpa-onnx models and voices). */
+  modelsDir: Type.String({ minLength: 1 }),
+  /** CPU threads of the `local` (GGUF) LLM; 0: node-llama-cpp's choice. */
+  localLlmThreads: Type.Integer({ minimum: 0, maximum: 256 }),
+  localLlmContextSize: Type.Integer({ minimum: 256, maximum: 1_048_576 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -52,6 +59,9 @@ export const defaultConfig = {
   callHeartbeatMs: 5_000,
   recordingRetentionDays: 0,
   recordingUrlTtlSeconds: 604_800,
+  modelsDir: './models',
+  localLlmThreads: 0,
+  localLlmContextSize: 4096,
 } as const satisfies Partial<Config>;
 
 /** One row of the README configuration table. */
@@ -87,6 +97,16 @@ export const environmentVariables = [
     'HMAC key (≥ 32 chars) of signed local recording URLs',
     '(random, in data dir)',
   ],
+  [
+    'PARLEY_SECRET_KEY',
+    "Key (≥ 32 chars) that encrypts teams' provider API keys; set the same on every server",
+    '(random, in data dir)',
+  ],
+  [
+    'PARLEY_MODELS_DIR',
+    'Operator-supplied models (GGUF, sherpa-onnx); assistants name files in it',
+    './models',
+  ],
 ] as const;
 
 const envNameOf: Record<keyof Config, string> = {
@@ -110,6 +130,10 @@ const envNameOf: Record<keyof Config, string> = {
   recordingRetentionDays: 'PARLEY_RECORDING_RETENTION_DAYS',
   recordingUrlTtlSeconds: 'PARLEY_RECORDING_URL_TTL_SECONDS',
   recordingSigningKey: 'PARLEY_RECORDING_SIGNING_KEY',
+  secretKey: 'PARLEY_SECRET_KEY',
+  modelsDir: 'PARLEY_MODELS_DIR',
+  localLlmThreads: 'PARLEY_LOCAL_LLM_THREADS',
+  localLlmContextSize: 'PARLEY_LOCAL_LLM_CONTEXT_SIZE',
 };
 
 export class ConfigError extends Error {}
@@ -171,6 +195,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       defaultConfig.recordingUrlTtlSeconds,
     ),
     recordingSigningKey: optional(env.PARLEY_RECORDING_SIGNING_KEY),
+    secretKey: optional(env.PARLEY_SECRET_KEY),
+    modelsDir: optional(env.PARLEY_MODELS_DIR) ?? defaultConfig.modelsDir,
+    localLlmThreads: integer(
+      'PARLEY_LOCAL_LLM_THREADS',
+      env.PARLEY_LOCAL_LLM_THREADS,
+      defaultConfig.localLlmThreads,
+    ),
+    localLlmContextSize: integer(
+      'PARLEY_LOCAL_LLM_CONTEXT_SIZE',
+      env.PARLEY_LOCAL_LLM_CONTEXT_SIZE,
+      defaultConfig.localLlmContextSize,
+    ),
   };
   for (const key of [
     'recordingS3Bucket',
@@ -180,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     'recordingS3SecretAccessKey',
     'recordingS3Prefix',
     'recordingSigningKey',
+    'secretKey',
   ] as const) {
     if (config[key] === undefined) delete config[key];
   }

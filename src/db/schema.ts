@@ -98,6 +98,18 @@ export interface WebhookEndpointsTable {
   updated_at: UpdatedAt;
 }
 
+export interface ProviderCredentialsTable {
+  team_id: string;
+  provider: string;
+  /** `v1.<iv>.<tag>.<ciphertext>` (base64url), AES-256-GCM under the server key. */
+  api_key_encrypted: string | null;
+  /** Last four characters of the key, for display. */
+  api_key_hint: string | null;
+  base_url: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
 export interface Database {
   teams: TeamsTable;
   api_keys: ApiKeysTable;
@@ -107,4 +119,5 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   webhook_endpoints: WebhookEndpointsTable;
+  provider_credentials: ProviderCredentialsTable;
 }

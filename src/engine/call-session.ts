@@ -371,7 +371,7 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
         return;
       }
       try {
-        const stt = providers.stt(assistant);
+        const stt = providers.stt(assistant, reportError);
         const phrases = llm && hasPhraseHints(llm) ? llm.expectedPhrases(conversation.chat) : undefined;
         input = new UserInput({
           clock,
@@ -419,14 +419,18 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
     sendStatus();
     try {
       // A call that only says goodbye (failed assistant-request) needs no model.
-      if (!deps.endOnConnect) llm = providers.llm(assistant);
+      if (!deps.endOnConnect) llm = providers.llm(assistant, reportError);
     } catch (error) {
       reportError(asProviderError(error, 'llm_error', assistant.assistantProvider));
     }
     let tts: ReturnType<EngineProviders['tts']> | undefined;
     if (h.audioOutput) {
       try {
-        tts = meteredTts(providers.tts(assistant), meter, assistant.config.speech?.tts?.provider ?? 'flite');
+        tts = meteredTts(
+          providers.tts(assistant, reportError),
+          meter,
+          assistant.config.speech?.tts?.provider ?? 'flite',
+        );
       } catch (error) {
         reportError(asProviderError(error, 'tts_error', assistant.config.speech?.tts?.provider ?? 'tts'));
       }

@@ -1,17 +1,19 @@
 import type { AssistantSpec } from '../assistants/assistant-schema.js';
 import type { LlmProvider } from '../llm/llm.js';
+import type { ProviderError } from '../providers/provider-error.js';
 import type { SttProvider } from '../stt/stt.js';
 import type { TtsProvider } from '../tts/tts.js';
 import type { Vad, VadOptions } from '../vad/vad.js';
 
 /**
  * Where a call gets its providers. Each method may throw `ProviderError` when the assistant
- * names a provider this deployment does not have.
+ * names a provider this deployment does not have. `report` receives errors the call should
+ * show as `error` events without failing (a primary provider failed and its fallback took over).
  */
 export interface EngineProviders {
-  llm(assistant: AssistantSpec): LlmProvider;
-  stt(assistant: AssistantSpec): SttProvider;
-  tts(assistant: AssistantSpec): TtsProvider;
+  llm(assistant: AssistantSpec, report?: (error: ProviderError) => void): LlmProvider;
+  stt(assistant: AssistantSpec, report?: (error: ProviderError) => void): SttProvider;
+  tts(assistant: AssistantSpec, report?: (error: ProviderError) => void): TtsProvider;
   /** May be async (a WASM module loading); frames that arrive before it is ready are not analysed. */
   vad(options: VadOptions): Vad | Promise<Vad>;
 }

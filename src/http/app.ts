@@ -8,7 +8,13 @@ import { callControlRoutes, webCallSocketRoutes } from '../calls/call-control-ro
 import { callRoutes } from '../calls/call-routes.js';
 import type { CallService } from '../calls/call-service.js';
 import type { Config } from '../config/config.js';
+import { type Dashboard, type DashboardOptions, registerDashboard } from '../dashboard-server/dashboard-routes.js';
 import type { DatabaseHandle } from '../db/database.js';
+import { liveEventRoutes } from '../live/live-event-routes.js';
+import type { LiveEventHub } from '../live/live-events.js';
+import type { SseStreamOptions } from '../live/sse-stream.js';
+import { providerCredentialRoutes } from '../tenancy/provider-credential-routes.js';
+import type { ProviderCredentialStore } from '../tenancy/provider-credentials.js';
 import { teamRoutes } from '../tenancy/team-settings.js';
 import type { Dispatcher } from '../webhooks/delivery/dispatcher.js';
 import { eventSchemas } from '../webhooks/events/event-schemas.js';
@@ -26,6 +32,13 @@ export interface AppDeps {
   dispatcher: Dispatcher;
   outbox: Outbox;
   calls: CallService;
+  credentials: ProviderCredentialStore;
+  /** Live call events, streamed at `GET /v1/events/stream`. */
+  live: LiveEventHub;
+  /** Stream settings (tests: a short heartbeat). */
+  liveStream?: Partial<SseStreamOptions>;
+  /** Where the built dashboard is (default: this package's `dist/dashboard`). */
+  dashboard?: Partial<DashboardOptions>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -47,7 +60,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
+  let dashboard: Dashboard | undefined;
   app.setNotFoundHandler((request, reply) => {
+    // Dashboard pages (`/talk/…`) route in the browser: they get its index.html.
+    if (dashboard?.serveFallback(request, reply)) return;
     void reply.status(404).send({
       error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` },
     });
@@ -93,13 +109,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(callRoutes, { db: deps.database.db });
       await v1.register(callControlRoutes, { db: deps.database.db, calls: deps.calls });
       await v1.register(teamRoutes, { db: deps.database.db });
+      await v1.register(providerCredentialRoutes, {
+        store: deps.credentials,
+        allowPrivate: deps.config.allowPrivateWebhooks,
+      });
       await v1.register(webhookRoutes, {
         db: deps.database.db,
         dispatcher: deps.dispatcher,
         outbox: deps.outbox,
       });
+      await v1.register(liveEventRoutes, {
+        db: deps.database.db,
+        live: deps.live,
+        ...(deps.liveStream ? { stream: deps.liveStream } : {}),
+      });
     },
     { prefix: '/v1' },
   );
+  // Last: the dashboard's static files at `/` (its `/*` route yields to every route above).
+  dashboard = await registerDashboard(app, deps.dashboard);
   return app;
 }

@@ -1,8 +1,9 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Call } from '../calls/call-schema.js';
 import type { Config } from '../config/config.js';
+import { storedKey } from '../config/stored-key.js';
 import type { Clock } from '../engine/clock.js';
 import type { Transport } from '../transports/transport.js';
 import { CallRecorder } from './call-recorder.js';
@@ -261,16 +262,8 @@ export class RecordingService {
 
 /** `PARLEY_RECORDING_SIGNING_KEY`, else a random key kept in `PARLEY_DATA_DIR/recording-signing.key`. */
 async function signingKeyOf(config: Config): Promise<Buffer> {
-  if (config.recordingSigningKey) return Buffer.from(config.recordingSigningKey, 'utf8');
-  const path = join(config.dataDir, 'recording-signing.key');
-  try {
-    const stored = (await readFile(path, 'utf8')).trim();
-    if (stored.length >= 32) return Buffer.from(stored, 'utf8');
-  } catch {
-    // First start.
-  }
-  const key = randomBytes(32).toString('base64url');
-  await mkdir(config.dataDir, { recursive: true });
-  await writeFile(path, `${key}\n`, { mode: 0o600 });
-  return Buffer.from(key, 'utf8');
+  return Buffer.from(
+    await storedKey(config.dataDir, 'recording-signing.key', config.recordingSigningKey),
+    'utf8',
+  );
 }

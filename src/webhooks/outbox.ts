@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { NOTIFICATION_EVENT_TYPES, type NotificationEventType } from '../assistants/assistant-schema.js';
 import type { Db } from '../db/database.js';
+import { type LiveEventPublisher, liveEventOf } from '../live/live-events.js';
 import { newEventId } from '../shared/ids.js';
 import type { AssistantRequestReply, CallEventSink, ToolCallResult } from './call-event-sink.js';
 import type { DeliveryJob } from './delivery/delivery-job.js';
@@ -75,6 +76,8 @@ export class Outbox implements CallEventSink {
     private readonly dispatcher: Dispatcher,
     private readonly logger: Logger,
     private readonly allowPrivate: boolean,
+    /** Gets every recorded event once its transaction has committed (live views). */
+    private readonly live?: LiveEventPublisher,
   ) {}
 
   async record(ctx: CallContext, specs: readonly EventSpec[]): Promise<EventMessage[]> {
@@ -121,6 +124,7 @@ export class Outbox implements CallEventSink {
           if (process.env.OUTBOX_DEBUG)
             console.error('batch', batch.length, (performance.now() - t0).toFixed(1));
           for (const [i, r] of batch.entries()) r.resolve(results[i] as Persisted);
+          this.publish(results);
         } catch (error) {
           if (batch.length === 1) {
             batch[0]?.reject(error);
@@ -129,7 +133,10 @@ export class Outbox implements CallEventSink {
           // Isolate the failing record: commit the others one by one.
           for (const r of batch) {
             await this.commitBatch([r]).then(
-              ([result]) => r.resolve(result as Persisted),
+              (results) => {
+                r.resolve(results[0] as Persisted);
+                this.publish(results);
+              },
               (e: unknown) => r.reject(e),
             );
           }
@@ -138,6 +145,12 @@ export class Outbox implements CallEventSink {
     } finally {
       this.committers--;
     }
+  }
+
+  /** Committed events to the live hub (which never throws). */
+  private publish(results: readonly Persisted[]): void {
+    if (!this.live) return;
+    for (const { messages } of results) for (const m of messages) this.live.publish(liveEventOf(m));
   }
 
   private async commitBatch(batch: readonly PendingRecord[]): Promise<Persisted[]> {

@@ -20,16 +20,17 @@ export interface CallServer {
   close(): Promise<void>;
 }
 
+/** `providers` undefined: the server's own, as `parley serve` builds them (offline + cloud catalog). */
 export async function startCallServer(
-  providers: EngineProviders,
-  opts: { timing?: Partial<EngineTiming>; joinTokenTtlMs?: number } = {},
+  providers: EngineProviders | undefined,
+  opts: { timing?: Partial<EngineTiming>; joinTokenTtlMs?: number; env?: Record<string, string> } = {},
 ): Promise<CallServer> {
   let baseUrl = '';
   const server = await startTestServer(
-    {},
+    opts.env ?? {},
     {},
     {
-      providers,
+      ...(providers ? { providers } : {}),
       calls: {
         publicUrl: () => baseUrl,
         ...(opts.timing ? { timing: opts.timing } : {}),

@@ -55,6 +55,7 @@ export async function startTestServer(
       database,
       logger: createLogger(config.logLevel, sink),
       dispatcher,
+      env: { ...process.env, ...env },
       ...engine,
     });
   };

@@ -3,6 +3,7 @@ import * as foundation from './0001-foundation.js';
 import * as webhooks from './0002-webhooks.js';
 import * as teamSettings from './0003-team-settings.js';
 import * as callOwnership from './0004-call-ownership.js';
+import * as providerCredentials from './0005-provider-credentials.js';
 
 /** Migrations are compiled in (no directory scanning), so the built package runs anywhere. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '0002-webhooks': webhooks,
   '0003-team-settings': teamSettings,
   '0004-call-ownership': callOwnership,
+  '0005-provider-credentials': providerCredentials,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -59,6 +59,15 @@ export class ScriptedLlm implements LlmProvider {
 
   async *chat(request: LlmRequest, signal: AbortSignal): AsyncIterable<LlmChunk> {
     if (signal.aborted) return;
+    if (request.messages.length === 0) {
+      throw new ProviderError({
+        type: 'llm_error',
+        code: 'invalid_request',
+        message: 'scripted: messages must not be empty',
+        provider: 'scripted',
+        retryable: false,
+      });
+    }
     const { output } = this.replay(request.messages);
     const text = output.text.filter((t) => t.trim()).join(' ');
     if (text) yield { type: 'text', text };

@@ -1,0 +1,1 @@
+export { type AnthropicLlmOptions, createAnthropicLlm, defaultAnthropicLlmOptions } from './anthropic-llm.js';

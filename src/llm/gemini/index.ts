@@ -1,0 +1,1 @@
+export { createGeminiLlm, defaultGeminiLlmOptions, type GeminiLlmOptions } from './gemini-llm.js';

@@ -1,0 +1,2 @@
+export { createLocalLlm, defaultLocalLlmOptions, type LocalLlmOptions } from './local-llm.js';
+export { unloadLocalModels } from './model-store.js';

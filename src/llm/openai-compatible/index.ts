@@ -1,0 +1,5 @@
+export {
+  createOpenAiCompatibleLlm,
+  defaultOpenAiCompatibleLlmOptions,
+  type OpenAiCompatibleLlmOptions,
+} from './openai-compatible-llm.js';

@@ -1,0 +1,1 @@
+export { createOpenAiLlm, defaultOpenAiLlmOptions, type OpenAiLlmOptions } from './openai-llm.js';

@@ -1,0 +1,8 @@
+export { DeepgramStream } from './deepgram-stream.js';
+export {
+  createDeepgramStt,
+  DeepgramStt,
+  type DeepgramSttOptions,
+  defaultDeepgramSttOptions,
+  listenUrl,
+} from './deepgram-stt.js';

@@ -1,0 +1,7 @@
+export {
+  CartesiaTts,
+  type CartesiaTtsOptions,
+  cartesiaSpeedRange,
+  createCartesiaTts,
+  defaultCartesiaTtsOptions,
+} from './cartesia-tts.js';

@@ -1,0 +1,7 @@
+export {
+  createDeepgramTts,
+  DeepgramTts,
+  type DeepgramTtsOptions,
+  deepgramSpeedRange,
+  defaultDeepgramTtsOptions,
+} from './deepgram-tts.js';

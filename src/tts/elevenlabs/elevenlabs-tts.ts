@@ -1,0 +1,119 @@
+/**
+ * ElevenLabs text-to-speech over its HTTP streaming endpoint:
+ * `POST /v1/text-to-speech/{voice_id}/stream?output_format=pcm_16000` with `xi-api-key`.
+ * ElevenLabs produces raw PCM16 at 8, 16, 22.05, 24, 44.1 and 48 kHz, so the requested rate is
+ * asked for directly (`pcm_8000` / `pcm_16000`) and nothing is resampled.
+ */
+import type { ProviderCredentials } from '../../providers/credentials.js';
+import {
+  checkedProviderSpeed,
+  checkedSampleRate,
+  checkedText,
+  parseJson,
+  shortText,
+  streamPcmOverHttp,
+  ttsError,
+} from '../http-pcm-stream.js';
+import { checkedSpeed, type TtsOptions, type TtsProvider } from '../tts.js';
+
+const PROVIDER = 'elevenlabs';
+
+export interface ElevenLabsTtsOptions {
+  /** Voice id when a request names none. */
+  voice?: string;
+  /** `model_id` when a request names none. */
+  model?: string;
+  /** Stall deadline: the longest wait for the response headers or the next audio chunk (ms). */
+  timeoutMs?: number;
+  /**
+   * Longest text per request (characters); longer text is refused with `text_too_long`.
+   * ElevenLabs' own limits are per model (40 000 for Flash/Turbo v2.5, 10 000 for
+   * Multilingual v2, 5 000 for v3); the default is the smallest of them.
+   */
+  maxTextChars?: number;
+}
+
+export const defaultElevenLabsTtsOptions = {
+  baseUrl: 'https://api.elevenlabs.io',
+  /** "George", one of the default voices every account has. */
+  voice: 'JBFqnCBsd6RMkjVDRZzb',
+  model: 'eleven_flash_v2_5',
+  timeoutMs: 10_000,
+  maxTextChars: 5000,
+} as const satisfies Required<ElevenLabsTtsOptions> & { baseUrl: string };
+
+/** `voice_settings.speed` range ElevenLabs accepts. */
+export const elevenLabsSpeedRange = { min: 0.7, max: 1.2 } as const;
+
+export function createElevenLabsTts(options: ProviderCredentials & ElevenLabsTtsOptions): ElevenLabsTts {
+  if (!options.apiKey) {
+    throw ttsError(PROVIDER, 'unauthorized', 'no ElevenLabs API key configured', false);
+  }
+  return new ElevenLabsTts(options.apiKey, options);
+}
+
+/** `{"detail":{"status","message"}}`, FastAPI's `{"detail":[{"msg"}]}` or `{"detail":"..."}`. */
+function errorMessage(_status: number, body: string): string {
+  const json = parseJson(body) as { detail?: unknown } | undefined;
+  const detail = json?.detail;
+  if (typeof detail === 'string') return detail;
+  if (Array.isArray(detail)) {
+    return detail
+      .map((d) => (d as { msg?: unknown })?.msg)
+      .filter((m) => typeof m === 'string')
+      .join('; ');
+  }
+  if (detail && typeof detail === 'object') {
+    const { status, message } = detail as { status?: unknown; message?: unknown };
+    if (typeof message === 'string') return typeof status === 'string' ? `${status}: ${message}` : message;
+  }
+  return shortText(body) || 'no error detail';
+}
+
+export class ElevenLabsTts implements TtsProvider {
+  readonly name = PROVIDER;
+  private readonly o: Required<ElevenLabsTtsOptions> & { baseUrl: string };
+
+  constructor(
+    private readonly apiKey: string,
+    options: ElevenLabsTtsOptions & { baseUrl?: string } = {},
+  ) {
+    this.o = {
+      baseUrl: (options.baseUrl ?? defaultElevenLabsTtsOptions.baseUrl).replace(/\/+$/, ''),
+      voice: options.voice ?? defaultElevenLabsTtsOptions.voice,
+      model: options.model ?? defaultElevenLabsTtsOptions.model,
+      timeoutMs: options.timeoutMs ?? defaultElevenLabsTtsOptions.timeoutMs,
+      maxTextChars: options.maxTextChars ?? defaultElevenLabsTtsOptions.maxTextChars,
+    };
+  }
+
+  async *synthesize(text: string, options: TtsOptions, signal: AbortSignal): AsyncIterable<Int16Array> {
+    signal.throwIfAborted();
+    const sampleRate = checkedSampleRate(PROVIDER, options.sampleRate);
+    const speed = checkedProviderSpeed(
+      PROVIDER,
+      checkedSpeed(PROVIDER, options.speed),
+      elevenLabsSpeedRange.min,
+      elevenLabsSpeedRange.max,
+    );
+    const input = checkedText(PROVIDER, text, this.o.maxTextChars);
+    if (input === undefined) return;
+    const voice = options.voice ?? this.o.voice;
+    const url = `${this.o.baseUrl}/v1/text-to-speech/${encodeURIComponent(voice)}/stream?output_format=pcm_${sampleRate}`;
+    yield* streamPcmOverHttp({
+      provider: PROVIDER,
+      url,
+      headers: { 'xi-api-key': this.apiKey, accept: 'audio/pcm' },
+      body: {
+        text: input,
+        model_id: options.model ?? this.o.model,
+        ...(speed !== 1 ? { voice_settings: { speed } } : {}),
+      },
+      sourceRate: sampleRate,
+      sampleRate: sampleRate,
+      timeoutMs: this.o.timeoutMs,
+      signal,
+      errorMessage,
+    });
+  }
+}

@@ -1,0 +1,7 @@
+export {
+  createElevenLabsTts,
+  defaultElevenLabsTtsOptions,
+  ElevenLabsTts,
+  type ElevenLabsTtsOptions,
+  elevenLabsSpeedRange,
+} from './elevenlabs-tts.js';
