@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Parley's local speech providers need (pocketsphinx STT, flite and
-# espeak-ng TTS, sox for audio tooling) and Chromium for the browser tests (test/browser/, driven
-# by playwright-core; not installed when /usr/bin/chromium exists). Idempotent: only missing
+# espeak-ng TTS, sox for audio tooling) and, with --with-browser (the test suite), Chromium for
+# the browser tests (test/browser/, driven by playwright-core; skipped when /usr/bin/chromium
+# exists). `npm start` installs the speech packages only. Idempotent: only missing
 # packages are installed, and `apt-get update` runs only when something is missing, so it returns
 # in well under a second when everything is present. Must run as root (CI does); otherwise it uses
 # sudo when available.
 set -euo pipefail
 
 PACKAGES=(pocketsphinx pocketsphinx-en-us flite espeak-ng sox)
+WITH_BROWSER=0
+[ "${1:-}" = "--with-browser" ] && WITH_BROWSER=1
 
 is_installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
@@ -20,12 +23,12 @@ for pkg in "${PACKAGES[@]}"; do
   fi
 done
 # Debian's chromium (not a snap wrapper, unlike Ubuntu's chromium-browser).
-if [ ! -x /usr/bin/chromium ]; then
+if [ "$WITH_BROWSER" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   missing+=(chromium)
 fi
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "install-system-deps: all present (${PACKAGES[*]} chromium)"
+  echo "install-system-deps: all present"
   exit 0
 fi
 
@@ -51,7 +54,7 @@ for bin in pocketsphinx_continuous flite espeak-ng sox; do
     exit 1
   fi
 done
-if [ ! -x /usr/bin/chromium ]; then
+if [ "$WITH_BROWSER" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   echo "install-system-deps: /usr/bin/chromium still missing after install" >&2
   exit 1
 fi

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-system-deps.sh
+bash scripts/install-system-deps.sh --with-browser
 [ -d node_modules ] || npm install --no-audit --no-fund
 npm run build
 npm run typecheck
@@ -13,7 +13,11 @@ npm run lint
 
 RESULTS_DIR="$(mktemp -d)"
 trap 'rm -rf "$RESULTS_DIR"' EXIT
-run_vitest() { npx vitest run --reporter=default --reporter=json --outputFile="$RESULTS_DIR/$1.json"; }
+run_vitest() { local name=$1; shift; npx vitest run --reporter=default --reporter=json --outputFile="$RESULTS_DIR/$name.json" "$@"; }
+# Suites that never open a database (providers against their fakes, audio, HTTP pieces, the
+# browser) run once, in the PGlite pass; the PostgreSQL pass repeats everything that stores.
+NO_DATABASE=(--exclude 'test/conformance/**' --exclude 'test/llm/**' --exclude 'test/stt/**' --exclude 'test/tts/**'
+  --exclude 'test/providers/**' --exclude 'test/speech/**' --exclude 'test/webhooks-http/**' --exclude 'test/browser/**')
 
 echo "== vitest on PGlite (embedded)"
 (unset PARLEY_TEST_DATABASE_URL; run_vitest pglite)
@@ -21,7 +25,7 @@ echo "== vitest on PGlite (embedded)"
 PG_URL="${PARLEY_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 if node -e "const c=new (require('pg').Client)({connectionString:process.argv[1]});c.connect().then(()=>c.end()).then(()=>process.exit(0),()=>process.exit(1))" "$PG_URL"; then
   echo "== vitest on PostgreSQL ($PG_URL)"
-  PARLEY_TEST_DATABASE_URL="$PG_URL" run_vitest postgres
+  PARLEY_TEST_DATABASE_URL="$PG_URL" run_vitest postgres "${NO_DATABASE[@]}"
 elif [ "${CI:-}" = "true" ]; then
   echo "PostgreSQL is not reachable at $PG_URL, and CI requires it" >&2
   exit 1

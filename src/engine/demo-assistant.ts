@@ -107,11 +107,10 @@ export function demoAssistant(): AssistantCreate {
       successEvaluation: { enabled: true, rubric: 'pass-fail', prompt: 'An appointment was booked.' },
       structuredData: {
         enabled: true,
-        prompt: 'The day and time of the appointment the caller booked.',
+        prompt: 'The day and time of the appointment the caller booked (none when nothing was booked).',
         schema: {
           type: 'object',
           properties: { day: { type: 'string', enum: DAYS }, time: { type: 'string', enum: TIMES } },
-          required: ['day', 'time'],
           additionalProperties: false,
         },
       },

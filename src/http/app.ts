@@ -8,7 +8,11 @@ import { callControlRoutes, webCallSocketRoutes } from '../calls/call-control-ro
 import { callRoutes } from '../calls/call-routes.js';
 import type { CallService } from '../calls/call-service.js';
 import type { Config } from '../config/config.js';
-import { type Dashboard, type DashboardOptions, registerDashboard } from '../dashboard-server/dashboard-routes.js';
+import {
+  type Dashboard,
+  type DashboardOptions,
+  registerDashboard,
+} from '../dashboard-server/dashboard-routes.js';
 import type { DatabaseHandle } from '../db/database.js';
 import { liveEventRoutes } from '../live/live-event-routes.js';
 import type { LiveEventHub } from '../live/live-events.js';

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { AssistantSpec } from '../assistants/assistant-schema.js';
 import { createAnthropicLlm } from '../llm/anthropic/index.js';
 import { createGeminiLlm } from '../llm/gemini/index.js';
@@ -16,6 +17,8 @@ import { createElevenLabsTts } from '../tts/elevenlabs/index.js';
 import { createOpenAiTts } from '../tts/openai/index.js';
 import { createSherpaOnnxTts } from '../tts/sherpa-onnx/index.js';
 import type { TtsProvider } from '../tts/tts.js';
+
+const SYSTEM_ESPEAK_DATA = '/usr/lib/x86_64-linux-gnu/espeak-ng-data';
 
 /** What a provider factory may use: the team's credentials and the operator's models directory. */
 export interface ProviderContext {
@@ -81,5 +84,13 @@ export const ttsRegistry: Record<string, ProviderEntry<TtsProvider>> = {
   openai: { credential: 'openai', create: (c) => createOpenAiTts(c.credentials('openai')) },
   deepgram: { credential: 'deepgram', create: (c) => createDeepgramTts(c.credentials('deepgram')) },
   cartesia: { credential: 'cartesia', create: (c) => createCartesiaTts(c.credentials('cartesia')) },
-  'sherpa-onnx': { create: shared(({ modelsDir }) => createSherpaOnnxTts({ modelsDir })) },
+  'sherpa-onnx': {
+    // Piper and Kokoro voices without their own `espeak-ng-data/` use the system's (Debian's espeak-ng).
+    create: shared(({ modelsDir }) =>
+      createSherpaOnnxTts({
+        modelsDir,
+        ...(existsSync(SYSTEM_ESPEAK_DATA) ? { espeakDataDir: SYSTEM_ESPEAK_DATA } : {}),
+      }),
+    ),
+  },
 };

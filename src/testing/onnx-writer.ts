@@ -122,7 +122,12 @@ export interface OnnxTensor {
   values: readonly number[] | Float32Array;
 }
 
-export type OnnxAttributeValue = number | string | readonly number[] | OnnxTensor | { floats: readonly number[] };
+export type OnnxAttributeValue =
+  | number
+  | string
+  | readonly number[]
+  | OnnxTensor
+  | { floats: readonly number[] };
 
 export interface OnnxNode {
   opType: string;
@@ -160,7 +165,9 @@ function valueInfo(v: OnnxValueInfo) {
 function tensor(t: OnnxTensor) {
   const count = t.dims.reduce((a, b) => a * b, 1);
   if (count !== t.values.length) {
-    throw new RangeError(`tensor ${t.name}: dims ${t.dims.join('x')} need ${count} values, got ${t.values.length}`);
+    throw new RangeError(
+      `tensor ${t.name}: dims ${t.dims.join('x')} need ${count} values, got ${t.values.length}`,
+    );
   }
   let raw: Uint8Array;
   if (t.elemType === OnnxType.FLOAT) {
@@ -191,7 +198,10 @@ export function encodeOnnxModel(model: OnnxModel): Uint8Array {
     irVersion: 8,
     producerName: 'parley-test',
     opsetImport: [{ domain: '', version: model.opset ?? 13 }],
-    metadataProps: Object.entries(model.metadata ?? {}).map(([key, value]) => ({ key, value: String(value) })),
+    metadataProps: Object.entries(model.metadata ?? {}).map(([key, value]) => ({
+      key,
+      value: String(value),
+    })),
     graph: {
       name: 'parley_test_graph',
       node: model.nodes.map((n, index) => ({

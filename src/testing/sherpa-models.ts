@@ -40,12 +40,22 @@ const TONE_SCORING: { initializers: OnnxTensor[]; nodes: OnnxNode[] } = {
     { opType: 'Slice', inputs: ['audio_signal', 'forty', 'eighty', 'axis1'], outputs: ['high'] },
     { opType: 'ReduceMax', inputs: ['low'], outputs: ['low_max'], attributes: { axes: [1], keepdims: 1 } },
     { opType: 'ReduceMax', inputs: ['high'], outputs: ['high_max'], attributes: { axes: [1], keepdims: 1 } },
-    { opType: 'ReduceMean', inputs: ['audio_signal'], outputs: ['mean'], attributes: { axes: [1], keepdims: 1 } },
+    {
+      opType: 'ReduceMean',
+      inputs: ['audio_signal'],
+      outputs: ['mean'],
+      attributes: { axes: [1], keepdims: 1 },
+    },
     { opType: 'Sub', inputs: ['low_max', 'mean'], outputs: ['low_peak'] },
     { opType: 'Sub', inputs: ['high_max', 'mean'], outputs: ['high_peak'] },
     { opType: 'Mul', inputs: ['low_max', 'fzero'], outputs: ['zeros'] },
     { opType: 'Add', inputs: ['zeros', 'blank_score'], outputs: ['blank'] },
-    { opType: 'Concat', inputs: ['low_peak', 'high_peak', 'blank'], outputs: ['scores'], attributes: { axis: 1 } },
+    {
+      opType: 'Concat',
+      inputs: ['low_peak', 'high_peak', 'blank'],
+      outputs: ['scores'],
+      attributes: { axis: 1 },
+    },
     { opType: 'Transpose', inputs: ['scores'], outputs: ['logits'], attributes: { perm: [0, 2, 1] } },
     { opType: 'LogSoftmax', inputs: ['logits'], outputs: ['logprobs'], attributes: { axis: -1 } },
   ],
@@ -129,9 +139,15 @@ export async function writeStreamingToneCtcModel(dir: string): Promise<number> {
 const VITS_CHARS = " abcdefghijklmnopqrstuvwxyz.,!?'";
 
 /** Writes `<dir>/model.onnx` + `tokens.txt`; returns the model file's size in bytes. */
-export async function writeCharacterVitsModel(dir: string, options: { speakers?: number } = {}): Promise<number> {
+export async function writeCharacterVitsModel(
+  dir: string,
+  options: { speakers?: number } = {},
+): Promise<number> {
   await mkdir(dir, { recursive: true });
-  const table = Array.from({ length: SAMPLES_PER_TOKEN }, (_, k) => Math.sin((2 * Math.PI * k * 8) / SAMPLES_PER_TOKEN) * 0.02);
+  const table = Array.from(
+    { length: SAMPLES_PER_TOKEN },
+    (_, k) => Math.sin((2 * Math.PI * k * 8) / SAMPLES_PER_TOKEN) * 0.02,
+  );
   const bytes = encodeOnnxModel({
     inputs: [
       { name: 'x', elemType: OnnxType.INT64, shape: [1, 'N'] },
@@ -220,8 +236,18 @@ export async function writePiperVitsModel(dir: string): Promise<number> {
       { opType: 'Mul', inputs: ['xe', 'table'], outputs: ['wave'] },
       { opType: 'Reshape', inputs: ['wave', 'shape_out'], outputs: ['flat'] },
       { opType: 'Slice', inputs: ['scales', 'one', 'two'], outputs: ['length_scale'] },
-      { opType: 'Concat', inputs: ['ones2', 'length_scale'], outputs: ['resize_scales'], attributes: { axis: 0 } },
-      { opType: 'Resize', inputs: ['flat', '', 'resize_scales'], outputs: ['output'], attributes: { mode: 'nearest' } },
+      {
+        opType: 'Concat',
+        inputs: ['ones2', 'length_scale'],
+        outputs: ['resize_scales'],
+        attributes: { axis: 0 },
+      },
+      {
+        opType: 'Resize',
+        inputs: ['flat', '', 'resize_scales'],
+        outputs: ['output'],
+        attributes: { mode: 'nearest' },
+      },
     ],
     metadata: {
       model_type: 'vits',
@@ -292,13 +318,19 @@ export async function writeKokoroModel(dir: string, options: { speakers?: number
     },
   });
   await writeFile(join(dir, 'model.onnx'), bytes);
-  await writeFile(join(dir, 'voices.bin'), new Uint8Array(new Float32Array(maxTokens * styleDim * speakers).fill(0.1).buffer));
+  await writeFile(
+    join(dir, 'voices.bin'),
+    new Uint8Array(new Float32Array(maxTokens * styleDim * speakers).fill(0.1).buffer),
+  );
   await writeFile(join(dir, 'tokens.txt'), `${[...KOKORO_PHONEMES].map((c, i) => `${c} ${i}`).join('\n')}\n`);
   return bytes.length;
 }
 
 /** `model.onnx`-style files with metadata only (a one-node graph): for layout detection. */
-export async function writeMetadataOnlyModel(path: string, metadata: Record<string, string | number>): Promise<void> {
+export async function writeMetadataOnlyModel(
+  path: string,
+  metadata: Record<string, string | number>,
+): Promise<void> {
   const bytes = encodeOnnxModel({
     inputs: [{ name: 'in', elemType: OnnxType.FLOAT, shape: [1] }],
     outputs: [{ name: 'out', elemType: OnnxType.FLOAT, shape: [1] }],
@@ -326,7 +358,8 @@ export function toneBursts(
   let at = lead;
   for (const b of bursts) {
     const n = Math.round((b.ms * sampleRate) / 1000);
-    for (let i = 0; i < n; i++) out[at + i] = Math.round(amplitude * Math.sin((2 * Math.PI * b.hz * i) / sampleRate));
+    for (let i = 0; i < n; i++)
+      out[at + i] = Math.round(amplitude * Math.sin((2 * Math.PI * b.hz * i) / sampleRate));
     at += n + gap;
   }
   return out;

@@ -18,7 +18,11 @@ describe('provider credentials (per-team keys, encrypted at rest)', () => {
   afterAll(async () => server?.close());
 
   const put = (k: string, provider: string, body: unknown) =>
-    server.request(k, { method: 'PUT', url: `/v1/provider-credentials/${provider}`, payload: body as object });
+    server.request(k, {
+      method: 'PUT',
+      url: `/v1/provider-credentials/${provider}`,
+      payload: body as object,
+    });
 
   it('stores a key encrypted, shows only a hint, and never returns it', async () => {
     const res = await put(key, 'openai', { apiKey: secret });
@@ -32,7 +36,9 @@ describe('provider credentials (per-team keys, encrypted at rest)', () => {
     expect(list.body).not.toContain(secret);
 
     const { rows } = await sql<{ api_key_encrypted: string }>`
-      select api_key_encrypted from provider_credentials where team_id = ${teamId}`.execute(server.database.db);
+      select api_key_encrypted from provider_credentials where team_id = ${teamId}`.execute(
+      server.database.db,
+    );
     const stored = rows[0]?.api_key_encrypted ?? '';
     expect(stored.startsWith('v1.')).toBe(true);
     expect(stored).not.toContain(secret);
@@ -83,7 +89,10 @@ describe('provider credentials (per-team keys, encrypted at rest)', () => {
     expect((await put(key, 'openai', { apiKey: null })).json()).toMatchObject({ apiKeyHint: null });
     const mine = await server.parley.credentials.lookupFor(teamId);
     expect(mine('openai')).toEqual({ apiKey: 'sk-from-env' });
-    const foreign = await server.request(otherKey, { method: 'DELETE', url: '/v1/provider-credentials/openai' });
+    const foreign = await server.request(otherKey, {
+      method: 'DELETE',
+      url: '/v1/provider-credentials/openai',
+    });
     expect(foreign.statusCode).toBe(404);
     const del = await server.request(key, { method: 'DELETE', url: '/v1/provider-credentials/openai' });
     expect(del.statusCode).toBe(204);

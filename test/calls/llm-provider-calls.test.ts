@@ -1,4 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unloadLocalModels } from '../../src/llm/local/index.js';
+import { writeTinyGguf } from '../../src/testing/gguf-writer.js';
 import { startAnthropicFake } from '../../src/testing/provider-fakes/anthropic.js';
 import { startGeminiFake } from '../../src/testing/provider-fakes/gemini.js';
 import type { LlmFake } from '../../src/testing/provider-fakes/openai.js';
@@ -11,6 +16,7 @@ import { api, type CallServer, Client, startCallServer } from './support.js';
  * real AI SDK adapters, a function tool answered by the webhook receiver, and flite speaking.
  */
 let cs: CallServer;
+let modelsDir: string;
 const fakes: Record<string, LlmFake> = {};
 
 const toolResultReply = (event: { message: { type: string; toolCallList: { id: string }[] } }) =>
@@ -27,7 +33,16 @@ const toolResultReply = (event: { message: { type: string; toolCallList: { id: s
     : undefined;
 
 beforeAll(async () => {
-  cs = await startCallServer(undefined);
+  modelsDir = await mkdtemp(join(tmpdir(), 'parley-models-'));
+  // A tiny random-weight GGUF that starts a tool call whenever it may (node-llama-cpp's generic syntax).
+  await writeTinyGguf(join(modelsDir, 'tiny-tools.gguf'), { favouredToken: '||call:' });
+  cs = await startCallServer(undefined, {
+    env: {
+      PARLEY_MODELS_DIR: modelsDir,
+      PARLEY_LOCAL_LLM_THREADS: '1',
+      PARLEY_LOCAL_LLM_CONTEXT_SIZE: '4096',
+    },
+  });
   cs.receiver.respond = toolResultReply;
   fakes.openai = await startOpenAiFake();
   fakes.anthropic = await startAnthropicFake();
@@ -37,6 +52,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await cs?.close();
   await Promise.all(Object.values(fakes).map((f) => f.close()));
+  await unloadLocalModels();
+  await rm(modelsDir, { recursive: true, force: true });
 });
 
 async function setCredential(provider: string, fake: LlmFake) {
@@ -155,6 +172,49 @@ describe('web calls on each cloud LLM provider (protocol fakes)', () => {
       expect(cs.receiver.schemaErrors).toEqual([]);
     }, 60_000);
   }
+});
+
+describe('web call on the local GGUF provider (node-llama-cpp, a model the test writes)', () => {
+  it('the model runs in-process, calls a tool with schema-valid arguments through the webhook', async () => {
+    const assistantId = await createAssistant({
+      assistantProvider: 'local',
+      assistantModel: 'tiny-tools.gguf',
+      assistantMaxTokens: 64,
+      tools: [
+        {
+          type: 'function',
+          name: 'bookTable',
+          description: 'Books a table',
+          parameters: {
+            type: 'object',
+            properties: { size: { type: 'string', enum: ['small', 'large'] } },
+            required: ['size'],
+          },
+          server: { url: cs.receiver.url },
+        },
+      ],
+    });
+    const created = await api(cs, 'POST', '/v1/calls', { assistantId });
+    const client = await Client.connect(created.json.join.url);
+    client.send({ type: 'hello', version: 1, sampleRate: 16000 });
+    await client.waitFor(() => client.of('assistant-text').some((m) => m.final), 15_000, 'welcome');
+    client.send({ type: 'user-text', text: 'A table, please.' });
+    const callId = created.json.id as string;
+    await cs.receiver.waitFor(
+      () => eventsOf(callId).some((m) => m.type === 'tool-calls'),
+      30_000,
+      'tool-calls',
+    );
+    client.send({ type: 'end' });
+    await client.waitClosed();
+    await cs.receiver.waitFor(() => eventsOf(callId).some((m) => m.type === 'end-of-call-report'), 20_000);
+    const call = eventsOf(callId).find((m) => m.type === 'tool-calls').toolCallList[0];
+    expect(call.function.name).toBe('bookTable');
+    expect(['small', 'large']).toContain(call.function.arguments.size);
+    const errors = eventsOf(callId).filter((m) => m.type === 'error');
+    expect(errors).toEqual([]);
+    expect(cs.receiver.schemaErrors).toEqual([]);
+  }, 60_000);
 });
 
 describe('LLM fallback', () => {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeepgramStt } from '../../src/stt/deepgram/index.js';
 import type { SttEvent, SttStream } from '../../src/stt/stt.js';
-import { type DeepgramFake, startDeepgramFake } from '../../src/testing/provider-fakes/deepgram-stt.js';
+import { type DeepgramSttFake, startDeepgramSttFake } from '../../src/testing/provider-fakes/deepgram-stt.js';
 import { describeSttConformance, roomNoise } from './stt-conformance.js';
 
 const never = new AbortController().signal;
@@ -33,7 +33,7 @@ async function collect(stream: SttStream, until: (e: SttEvent) => boolean): Prom
 }
 
 describeSttConformance('deepgram', async () => {
-  const fake = await startDeepgramFake();
+  const fake = await startDeepgramSttFake();
   return {
     provider: createDeepgramStt({
       apiKey: fake.apiKey,
@@ -59,9 +59,9 @@ describeSttConformance('deepgram', async () => {
 });
 
 describe('Deepgram adapter details', () => {
-  let fake: DeepgramFake;
+  let fake: DeepgramSttFake;
   beforeAll(async () => {
-    fake = await startDeepgramFake({
+    fake = await startDeepgramSttFake({
       script: [
         { text: 'Hello there.', interim: ['hello'], finalAfterMs: 400 },
         { text: 'I need a table', interim: ['i need'] },
@@ -157,6 +157,15 @@ describe('Deepgram adapter details', () => {
     // Terminated at once (no close handshake, no CloseStream): the server sees 1006.
     expect(await conn?.closed).toBe(1006);
     expect(conn?.controlMessages).toEqual(['Finalize']);
+  });
+
+  it("Deepgram's idle close (1011 NET-0001, no KeepAlive in time) is a retryable connection_lost", async () => {
+    const stt = createDeepgramStt({ apiKey: fake.apiKey, baseUrl: fake.url, keepAliveMs: 60_000 });
+    const stream = stt.stream({ sampleRate: 16000, language: 'en-US' }, never);
+    pushFrames(stream, roomNoise(1600), 16000);
+    const events = await collect(stream, () => false);
+    expect(events).toMatchObject([{ type: 'error', error: { code: 'connection_lost', retryable: true } }]);
+    expect(events[0]?.type === 'error' && events[0].error.message).toContain('1011 NET-0001');
   });
 
   it('joins is_final segments into one final and reports the dg-error detail of a refused upgrade', async () => {

@@ -11,14 +11,16 @@ import { join } from 'node:path';
 import { describe } from 'vitest';
 import { createSherpaOnnxStt } from '../../src/stt/sherpa-onnx/index.js';
 import type { SttOptions } from '../../src/stt/stt.js';
-import { toneBursts, writeStreamingToneCtcModel, writeToneCtcModel } from '../../src/testing/sherpa-models.js';
+import {
+  toneBursts,
+  writeStreamingToneCtcModel,
+  writeToneCtcModel,
+} from '../../src/testing/sherpa-models.js';
 import { describeSttConformance, type SttConformanceTarget } from './stt-conformance.js';
 
 const MAX_UTTERANCE_MS = 10_000;
 
-async function target(
-  model: 'offline' | 'streaming',
-): Promise<SttConformanceTarget> {
+async function target(model: 'offline' | 'streaming'): Promise<SttConformanceTarget> {
   const modelsDir = await mkdtemp(join(tmpdir(), 'parley-sherpa-conformance-'));
   if (model === 'offline') await writeToneCtcModel(join(modelsDir, model));
   else await writeStreamingToneCtcModel(join(modelsDir, model));
@@ -30,7 +32,14 @@ async function target(
     // Offline models buffer an utterance locally (capped); streaming ones end it by endpoint.
     ...(model === 'offline' ? { maxUtteranceMs: MAX_UTTERANCE_MS } : {}),
     utterance: async (rate: SttOptions['sampleRate']) => ({
-      audio: toneBursts(rate, [{ hz: 300, ms: 300 }, { hz: 3000, ms: 300 }], { leadMs: 100, gapMs: 200 }),
+      audio: toneBursts(
+        rate,
+        [
+          { hz: 300, ms: 300 },
+          { hz: 3000, ms: 300 },
+        ],
+        { leadMs: 100, gapMs: 200 },
+      ),
       text: 'hello world',
     }),
     close: () => rm(modelsDir, { recursive: true, force: true }),

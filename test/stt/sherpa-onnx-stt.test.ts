@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../src/providers/provider-error.js';
-import { readOnnxMetadata } from '../../src/stt/sherpa-onnx/onnx-metadata.js';
 import { createSherpaOnnxStt, detectSttModel } from '../../src/stt/sherpa-onnx/index.js';
+import { readOnnxMetadata } from '../../src/stt/sherpa-onnx/onnx-metadata.js';
 import type { SttEvent, SttStream } from '../../src/stt/stt.js';
 import {
   toneBursts,
@@ -32,10 +32,15 @@ beforeAll(async () => {
   await writeToneCtcModel(join(modelsDir, 'nested', 'tone-ctc'));
   // A NeMo-typed model without the metadata sherpa-onnx needs (it would exit the process).
   await mkdir(join(modelsDir, 'no-vocab'), { recursive: true });
-  await writeMetadataOnlyModel(join(modelsDir, 'no-vocab', 'model.onnx'), { model_type: 'EncDecCTCModelBPE' });
+  await writeMetadataOnlyModel(join(modelsDir, 'no-vocab', 'model.onnx'), {
+    model_type: 'EncDecCTCModelBPE',
+  });
   await writeFile(join(modelsDir, 'no-vocab', 'tokens.txt'), 'a 0\n<blk> 1\n');
   await mkdir(join(modelsDir, 'garbage'), { recursive: true });
-  await writeFile(join(modelsDir, 'garbage', 'model.onnx'), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x07]));
+  await writeFile(
+    join(modelsDir, 'garbage', 'model.onnx'),
+    Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x07]),
+  );
   await writeFile(join(modelsDir, 'garbage', 'tokens.txt'), 'a 0\n');
   await mkdir(join(modelsDir, 'no-tokens'), { recursive: true });
   await writeToneCtcModel(join(modelsDir, 'no-tokens'));
@@ -70,27 +75,37 @@ async function firstError(model: string): Promise<ProviderError> {
 }
 
 describe('sherpa-onnx STT (offline NeMo CTC model)', () => {
-  it.each([16000, 8000] as const)('decodes tone bursts at %i Hz into the known tokens, with offsets', async (rate) => {
-    const stt = createSherpaOnnxStt({ modelsDir });
-    const stream = stt.stream({ sampleRate: rate, language: 'en-US', model: 'tone-ctc' }, never);
-    const before = Date.now();
-    // 200 ms lead-in, 300 ms low tone ("hello"), 300 ms gap, 300 ms high tone ("world"), 300 ms.
-    pushFrames(stream, toneBursts(rate, [{ hz: 300, ms: 300 }, { hz: 3000, ms: 300 }]), rate);
-    stream.flush();
-    const iterator = stream[Symbol.asyncIterator]();
-    const first = await iterator.next();
-    expect(first.done).toBe(false);
-    const final = first.value as Final;
-    expect(final).toMatchObject({ type: 'final', text: 'hello world' });
-    // The first token is the low burst at 200 ms (one 10 ms feature frame of slack each way).
-    expect(final.startOffsetMs).toBeGreaterThanOrEqual(180);
-    expect(final.startOffsetMs).toBeLessThanOrEqual(220);
-    expect(final.endOffsetMs).toBe(1400);
-    expect(final.timestampMs).toBeGreaterThanOrEqual(before);
-    expect(final.confidence).toBeUndefined();
-    await stream.close();
-    expect((await iterator.next()).done).toBe(true);
-  });
+  it.each([16000, 8000] as const)(
+    'decodes tone bursts at %i Hz into the known tokens, with offsets',
+    async (rate) => {
+      const stt = createSherpaOnnxStt({ modelsDir });
+      const stream = stt.stream({ sampleRate: rate, language: 'en-US', model: 'tone-ctc' }, never);
+      const before = Date.now();
+      // 200 ms lead-in, 300 ms low tone ("hello"), 300 ms gap, 300 ms high tone ("world"), 300 ms.
+      pushFrames(
+        stream,
+        toneBursts(rate, [
+          { hz: 300, ms: 300 },
+          { hz: 3000, ms: 300 },
+        ]),
+        rate,
+      );
+      stream.flush();
+      const iterator = stream[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      expect(first.done).toBe(false);
+      const final = first.value as Final;
+      expect(final).toMatchObject({ type: 'final', text: 'hello world' });
+      // The first token is the low burst at 200 ms (one 10 ms feature frame of slack each way).
+      expect(final.startOffsetMs).toBeGreaterThanOrEqual(180);
+      expect(final.startOffsetMs).toBeLessThanOrEqual(220);
+      expect(final.endOffsetMs).toBe(1400);
+      expect(final.timestampMs).toBeGreaterThanOrEqual(before);
+      expect(final.confidence).toBeUndefined();
+      await stream.close();
+      expect((await iterator.next()).done).toBe(true);
+    },
+  );
 
   it('finalises each flushed utterance in order, offsets on the stream clock', async () => {
     const stt = createSherpaOnnxStt({ modelsDir });
@@ -176,7 +191,18 @@ describe('sherpa-onnx STT (streaming NeMo CTC model)', () => {
       const stream = stt.stream({ sampleRate: rate, language: 'en-US', model: 'streaming-tone-ctc' }, never);
       // "hello" at 200-500 ms, 1.2 s of silence (long enough for sherpa's endpoint rule 2),
       // "world" at 1700-2000 ms, then 300 ms; flush.
-      pushFrames(stream, toneBursts(rate, [{ hz: 300, ms: 300 }, { hz: 3000, ms: 300 }], { gapMs: 1200 }), rate);
+      pushFrames(
+        stream,
+        toneBursts(
+          rate,
+          [
+            { hz: 300, ms: 300 },
+            { hz: 3000, ms: 300 },
+          ],
+          { gapMs: 1200 },
+        ),
+        rate,
+      );
       stream.flush();
       const closing = stream.close();
       const events = await collect(stream);
@@ -202,19 +228,23 @@ describe('sherpa-onnx STT (streaming NeMo CTC model)', () => {
   it('flushes back to back end separate utterances (decoding lags behind pushing)', async () => {
     const stt = createSherpaOnnxStt({ modelsDir });
     const stream = stt.stream({ sampleRate: 16000, language: 'en-US', model: 'streaming-tone-ctc' }, never);
-    pushFrames(stream, toneBursts(16000, [{ hz: 3000, ms: 200 }], { gapMs: 0 }), 16000); // 400 ms
-    stream.flush();
-    pushFrames(stream, toneBursts(16000, [{ hz: 300, ms: 200 }], { gapMs: 0 }), 16000); // 400 ms
-    stream.flush();
-    const closing = stream.close();
+    // Five 400 ms utterances, alternately high and low, each flushed at once.
+    for (let i = 0; i < 5; i++) {
+      const hz = i % 2 === 0 ? 3000 : 300;
+      pushFrames(stream, toneBursts(16000, [{ hz, ms: 200 }], { gapMs: 0 }), 16000);
+      stream.flush();
+    }
+    // close() twice: both resolve once the stream has finished.
+    const closing = Promise.all([stream.close(), stream.close()]);
     const finals = (await collect(stream)).filter((e): e is Final => e.type === 'final');
     await closing;
-    expect(finals.map((f) => [f.text, f.startOffsetMs, f.endOffsetMs])).toEqual([
-      ['world', 0, 400],
-      ['hello', 400, 800],
-    ]);
+    expect(finals.map((f) => [f.text, f.startOffsetMs, f.endOffsetMs])).toEqual(
+      [0, 1, 2, 3, 4].map((i) => [i % 2 === 0 ? 'world' : 'hello', i * 400, (i + 1) * 400]),
+    );
     const loaded = await stt.load('streaming-tone-ctc');
-    console.info(`sherpa-onnx STT streaming-tone-ctc: ${streamingBytes} bytes, loaded in ${loaded.loadMs.toFixed(1)} ms`);
+    console.info(
+      `sherpa-onnx STT streaming-tone-ctc: ${streamingBytes} bytes, loaded in ${loaded.loadMs.toFixed(1)} ms`,
+    );
   });
 });
 
@@ -223,7 +253,12 @@ describe('sherpa-onnx STT model names and files', () => {
     'refuses the model name %j as invalid_model (not retryable)',
     async (name) => {
       const error = await firstError(name);
-      expect(error).toMatchObject({ type: 'stt_error', code: 'invalid_model', retryable: false, provider: 'sherpa-onnx' });
+      expect(error).toMatchObject({
+        type: 'stt_error',
+        code: 'invalid_model',
+        retryable: false,
+        provider: 'sherpa-onnx',
+      });
     },
   );
 
@@ -254,7 +289,8 @@ describe('sherpa-onnx STT model names and files', () => {
     const make = async (name: string, files: Record<string, Record<string, string | number>>) => {
       await mkdir(join(dir, name), { recursive: true });
       await writeFile(join(dir, name, 'tokens.txt'), '<blk> 0\n');
-      for (const [file, meta] of Object.entries(files)) await writeMetadataOnlyModel(join(dir, name, file), meta);
+      for (const [file, meta] of Object.entries(files))
+        await writeMetadataOnlyModel(join(dir, name, file), meta);
       return join(dir, name);
     };
     const streaming = await make('zipformer', {
@@ -264,24 +300,36 @@ describe('sherpa-onnx STT model names and files', () => {
     });
     const online = await detectSttModel(streaming, 'zipformer', ctx);
     expect(online).toMatchObject({ kind: 'online-transducer', streaming: true });
-    expect(online.modelConfig).toMatchObject({ transducer: { decoder: join(streaming, 'decoder.int8.onnx') } });
+    expect(online.modelConfig).toMatchObject({
+      transducer: { decoder: join(streaming, 'decoder.int8.onnx') },
+    });
 
     const offline = await make('offline-transducer', {
       'encoder.onnx': { model_type: 'zipformer' },
       'decoder.onnx': { context_size: 2 },
       'joiner.onnx': {},
     });
-    expect(await detectSttModel(offline, 'o', ctx)).toMatchObject({ kind: 'offline-transducer', streaming: false });
+    expect(await detectSttModel(offline, 'o', ctx)).toMatchObject({
+      kind: 'offline-transducer',
+      streaming: false,
+    });
 
     const whisper = await make('whisper', {
       'encoder.onnx': { n_text_layer: 4, n_text_ctx: 448, n_text_state: 384, n_vocab: 51864, sot: 1, eot: 2 },
       'decoder.onnx': {},
     });
-    expect(await detectSttModel(whisper, 'w', ctx)).toMatchObject({ kind: 'offline-whisper', streaming: false });
+    expect(await detectSttModel(whisper, 'w', ctx)).toMatchObject({
+      kind: 'offline-whisper',
+      streaming: false,
+    });
 
     const badWhisper = await make('bad-whisper', { 'encoder.onnx': {}, 'decoder.onnx': {} });
     await expect(detectSttModel(badWhisper, 'bw', ctx)).rejects.toMatchObject({ code: 'invalid_model' });
-    const badDecoder = await make('bad-transducer', { 'encoder.onnx': { T: 1 }, 'decoder.onnx': {}, 'joiner.onnx': {} });
+    const badDecoder = await make('bad-transducer', {
+      'encoder.onnx': { T: 1 },
+      'decoder.onnx': {},
+      'joiner.onnx': {},
+    });
     await expect(detectSttModel(badDecoder, 'bt', ctx)).rejects.toMatchObject({ code: 'invalid_model' });
     const unknown = await make('unknown', { 'model.onnx': { model_type: 'something_else' } });
     await expect(detectSttModel(unknown, 'u', ctx)).rejects.toMatchObject({ code: 'invalid_model' });

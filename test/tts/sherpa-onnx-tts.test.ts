@@ -38,11 +38,16 @@ beforeAll(async () => {
   modelsDir = await mkdtemp(join(tmpdir(), 'parley-sherpa-tts-'));
   modelBytes = await writeCharacterVitsModel(join(modelsDir, 'chars'));
   await mkdir(join(modelsDir, 'no-rate'), { recursive: true });
-  await writeMetadataOnlyModel(join(modelsDir, 'no-rate', 'model.onnx'), { comment: 'x', n_speakers: 1, language: 'English' });
+  await writeMetadataOnlyModel(join(modelsDir, 'no-rate', 'model.onnx'), {
+    comment: 'x',
+    n_speakers: 1,
+    language: 'English',
+  });
   await writeFile(join(modelsDir, 'no-rate', 'tokens.txt'), 'a 0\n');
   piperBytes = await writePiperVitsModel(join(modelsDir, 'piper'));
   await writePiperVitsModel(join(modelsDir, 'piper-own-data'));
-  if (SYSTEM_ESPEAK_DATA) await symlink(SYSTEM_ESPEAK_DATA, join(modelsDir, 'piper-own-data', 'espeak-ng-data'));
+  if (SYSTEM_ESPEAK_DATA)
+    await symlink(SYSTEM_ESPEAK_DATA, join(modelsDir, 'piper-own-data', 'espeak-ng-data'));
   kokoroBytes = await writeKokoroModel(join(modelsDir, 'kokoro'));
   await writeKokoroModel(join(modelsDir, 'kokoro-bad-voices'));
   await writeFile(join(modelsDir, 'kokoro-bad-voices', 'voices.bin'), new Uint8Array(12));
@@ -102,7 +107,8 @@ describe('sherpa-onnx TTS (VITS, character frontend)', () => {
       expect(audio.length).toBe(expected.length);
       // The model computes in float32: allow one step of rounding.
       let maxDiff = 0;
-      for (let i = 0; i < audio.length; i++) maxDiff = Math.max(maxDiff, Math.abs((audio[i] ?? 0) - (expected[i] ?? 0)));
+      for (let i = 0; i < audio.length; i++)
+        maxDiff = Math.max(maxDiff, Math.abs((audio[i] ?? 0) - (expected[i] ?? 0)));
       expect(maxDiff).toBeLessThanOrEqual(1);
       expect(audio.some((s) => Math.abs(s) > 100)).toBe(true);
     }
@@ -113,7 +119,9 @@ describe('sherpa-onnx TTS (VITS, character frontend)', () => {
     // 12, 13 and 6 characters (the spaces between sentences stay with the next one).
     const expected = [12, 13, 6].map((n) => (n * SAMPLES_PER_TOKEN * 16000) / VITS_SAMPLE_RATE);
     expect(chunks).toHaveLength(3);
-    chunks.forEach((c, i) => expect(Math.abs(c.length - (expected[i] ?? 0))).toBeLessThanOrEqual(1));
+    chunks.forEach((c, i) => {
+      expect(Math.abs(c.length - (expected[i] ?? 0))).toBeLessThanOrEqual(1);
+    });
   });
 
   it('speed changes the length through length_scale; out of range is invalid_speed', async () => {
@@ -128,7 +136,11 @@ describe('sherpa-onnx TTS (VITS, character frontend)', () => {
   it('voice is a speaker id below the model speaker count', async () => {
     expect(concat(await synth('abc', { voice: '1' })).length).toBeGreaterThan(0);
     for (const voice of ['2', 'alice', '-1', '1.5']) {
-      expect(await failure('abc', { voice })).toMatchObject({ type: 'tts_error', code: 'invalid_voice', retryable: false });
+      expect(await failure('abc', { voice })).toMatchObject({
+        type: 'tts_error',
+        code: 'invalid_voice',
+        retryable: false,
+      });
     }
   });
 
@@ -147,7 +159,11 @@ describe('sherpa-onnx TTS (VITS, character frontend)', () => {
     const controller = new AbortController();
     const tts = createSherpaOnnxTts({ modelsDir, defaultModel: 'chars' });
     const chunks: Int16Array[] = [];
-    for await (const c of tts.synthesize('One. Two. Three. Four. Five.', { sampleRate: 8000 }, controller.signal)) {
+    for await (const c of tts.synthesize(
+      'One. Two. Three. Four. Five.',
+      { sampleRate: 8000 },
+      controller.signal,
+    )) {
       chunks.push(c);
       controller.abort();
     }
@@ -156,7 +172,8 @@ describe('sherpa-onnx TTS (VITS, character frontend)', () => {
 
   it('concurrent requests on one voice take turns and each gets its own audio', async () => {
     const texts = ['one. two.', 'three four.', 'five!'];
-    const alone = await Promise.all(texts.map(async (t) => concat(await synth(t))));
+    const alone: Int16Array[] = [];
+    for (const t of texts) alone.push(concat(await synth(t)));
     const together = await Promise.all(texts.map(async (t) => concat(await synth(t))));
     expect(together).toEqual(alone);
     expect(alone.map((a) => a.length)).toEqual(
@@ -187,62 +204,85 @@ describe('sherpa-onnx TTS (VITS, character frontend)', () => {
   });
 });
 
-describe.skipIf(!SYSTEM_ESPEAK_DATA)('sherpa-onnx TTS (Piper voice, espeak-ng phonemes; needs espeak-ng-data)', () => {
-  async function piper(model: string, text: string, options: Partial<TtsOptions> = {}): Promise<Int16Array[]> {
-    const tts = createSherpaOnnxTts({ modelsDir, ...(SYSTEM_ESPEAK_DATA ? { espeakDataDir: SYSTEM_ESPEAK_DATA } : {}) });
-    const chunks: Int16Array[] = [];
-    for await (const c of tts.synthesize(text, { sampleRate: 16000, model, ...options }, never)) chunks.push(c);
-    return chunks;
-  }
+describe.skipIf(!SYSTEM_ESPEAK_DATA)(
+  'sherpa-onnx TTS (Piper voice, espeak-ng phonemes; needs espeak-ng-data)',
+  () => {
+    async function piper(
+      model: string,
+      text: string,
+      options: Partial<TtsOptions> = {},
+    ): Promise<Int16Array[]> {
+      const tts = createSherpaOnnxTts({
+        modelsDir,
+        ...(SYSTEM_ESPEAK_DATA ? { espeakDataDir: SYSTEM_ESPEAK_DATA } : {}),
+      });
+      const chunks: Int16Array[] = [];
+      for await (const c of tts.synthesize(text, { sampleRate: 16000, model, ...options }, never))
+        chunks.push(c);
+      return chunks;
+    }
 
-  it('phonemises with espeak-ng and synthesises per sentence, deterministically', async () => {
-    const started = performance.now();
-    const chunks = await piper('piper', 'Hello world. How are you today?');
-    const ms = performance.now() - started;
-    expect(chunks).toHaveLength(2);
-    const audio = concat(chunks);
-    // Phonemes with blanks between them: far more tokens than letters would give.
-    expect(audio.length).toBeGreaterThan(20 * SAMPLES_PER_TOKEN);
-    expect(audio.some((v) => Math.abs(v) > 100)).toBe(true);
-    expect(concat(await piper('piper', 'Hello world. How are you today?'))).toEqual(audio);
-    const loaded = await createSherpaOnnxTts({ modelsDir, espeakDataDir: SYSTEM_ESPEAK_DATA }).load('piper');
-    expect(loaded.layout.kind).toBe('vits-espeak');
-    console.info(
-      `sherpa-onnx TTS piper voice: ${piperBytes} bytes, loaded in ${loaded.loadMs.toFixed(1)} ms, ` +
-        `${(audio.length / 16).toFixed(0)} ms of audio in ${ms.toFixed(1)} ms (first call, load included)`,
-    );
-  });
+    it('phonemises with espeak-ng and synthesises per sentence, deterministically', async () => {
+      const started = performance.now();
+      const chunks = await piper('piper', 'Hello world. How are you today?');
+      const ms = performance.now() - started;
+      expect(chunks).toHaveLength(2);
+      const audio = concat(chunks);
+      // Phonemes with blanks between them: far more tokens than letters would give.
+      expect(audio.length).toBeGreaterThan(20 * SAMPLES_PER_TOKEN);
+      expect(audio.some((v) => Math.abs(v) > 100)).toBe(true);
+      expect(concat(await piper('piper', 'Hello world. How are you today?'))).toEqual(audio);
+      const loaded = await createSherpaOnnxTts({ modelsDir, espeakDataDir: SYSTEM_ESPEAK_DATA }).load(
+        'piper',
+      );
+      expect(loaded.layout.kind).toBe('vits-espeak');
+      console.info(
+        `sherpa-onnx TTS piper voice: ${piperBytes} bytes, loaded in ${loaded.loadMs.toFixed(1)} ms, ` +
+          `${(audio.length / 16).toFixed(0)} ms of audio in ${ms.toFixed(1)} ms (first call, load included)`,
+      );
+    });
 
-  it('speed reaches the model through its scales input', async () => {
-    const normal = concat(await piper('piper', 'Good morning.')).length;
-    const fast = concat(await piper('piper', 'Good morning.', { speed: 2 })).length;
-    expect(Math.abs(fast - normal / 2)).toBeLessThanOrEqual(SAMPLES_PER_TOKEN);
-  });
+    it('speed reaches the model through its scales input', async () => {
+      const normal = concat(await piper('piper', 'Good morning.')).length;
+      const fast = concat(await piper('piper', 'Good morning.', { speed: 2 })).length;
+      expect(Math.abs(fast - normal / 2)).toBeLessThanOrEqual(SAMPLES_PER_TOKEN);
+    });
 
-  it('a voice with its own espeak-ng-data/ needs no provider option', async () => {
-    const tts = createSherpaOnnxTts({ modelsDir });
-    const chunks: Int16Array[] = [];
-    for await (const c of tts.synthesize('Hello.', { sampleRate: 8000, model: 'piper-own-data' }, never)) chunks.push(c);
-    expect(concat(chunks).length).toBeGreaterThan(0);
-    // Without it (and without the option) a Piper voice is refused before sherpa sees it.
-    await expect(
-      (async () => {
-        for await (const _ of createSherpaOnnxTts({ modelsDir }).synthesize('Hi.', { sampleRate: 8000, model: 'piper' }, never)) {
-          // nothing
-        }
-      })(),
-    ).rejects.toMatchObject({ code: 'model_missing' });
-  });
-});
+    it('a voice with its own espeak-ng-data/ needs no provider option', async () => {
+      const tts = createSherpaOnnxTts({ modelsDir });
+      const chunks: Int16Array[] = [];
+      for await (const c of tts.synthesize('Hello.', { sampleRate: 8000, model: 'piper-own-data' }, never))
+        chunks.push(c);
+      expect(concat(chunks).length).toBeGreaterThan(0);
+      // Without it (and without the option) a Piper voice is refused before sherpa sees it.
+      await expect(
+        (async () => {
+          for await (const _ of createSherpaOnnxTts({ modelsDir }).synthesize(
+            'Hi.',
+            { sampleRate: 8000, model: 'piper' },
+            never,
+          )) {
+            // nothing
+          }
+        })(),
+      ).rejects.toMatchObject({ code: 'model_missing' });
+    });
+  },
+);
 
 describe.skipIf(!SYSTEM_ESPEAK_DATA)('sherpa-onnx TTS (Kokoro voice; needs espeak-ng-data)', () => {
-  const tts = () => createSherpaOnnxTts({ modelsDir, ...(SYSTEM_ESPEAK_DATA ? { espeakDataDir: SYSTEM_ESPEAK_DATA } : {}) });
+  const tts = () =>
+    createSherpaOnnxTts({ modelsDir, ...(SYSTEM_ESPEAK_DATA ? { espeakDataDir: SYSTEM_ESPEAK_DATA } : {}) });
 
   it('synthesises per sentence with a speaker id, resampled from 24 kHz', async () => {
     const provider = tts();
     const started = performance.now();
     const chunks: Int16Array[] = [];
-    for await (const c of provider.synthesize('Hello world. How are you?', { sampleRate: 8000, model: 'kokoro', voice: '1' }, never)) {
+    for await (const c of provider.synthesize(
+      'Hello world. How are you?',
+      { sampleRate: 8000, model: 'kokoro', voice: '1' },
+      never,
+    )) {
       chunks.push(c);
     }
     const ms = performance.now() - started;
@@ -259,7 +299,11 @@ describe.skipIf(!SYSTEM_ESPEAK_DATA)('sherpa-onnx TTS (Kokoro voice; needs espea
     );
     await expect(
       (async () => {
-        for await (const _ of provider.synthesize('Hi.', { sampleRate: 8000, model: 'kokoro', voice: '2' }, never)) {
+        for await (const _ of provider.synthesize(
+          'Hi.',
+          { sampleRate: 8000, model: 'kokoro', voice: '2' },
+          never,
+        )) {
           // nothing
         }
       })(),
@@ -267,13 +311,20 @@ describe.skipIf(!SYSTEM_ESPEAK_DATA)('sherpa-onnx TTS (Kokoro voice; needs espea
   });
 
   it('refuses a voices.bin that does not match the metadata (sherpa would exit)', async () => {
-    await expect(tts().load('kokoro-bad-voices')).rejects.toMatchObject({ code: 'invalid_model', retryable: false });
+    await expect(tts().load('kokoro-bad-voices')).rejects.toMatchObject({
+      code: 'invalid_model',
+      retryable: false,
+    });
   });
 });
 
 describe('sherpa-onnx TTS voice names and files', () => {
   it.each(['../chars', '/etc/passwd', 'x/../../y'])('refuses %j as invalid_model', async (model) => {
-    expect(await failure('hi', { model })).toMatchObject({ type: 'tts_error', code: 'invalid_model', retryable: false });
+    expect(await failure('hi', { model })).toMatchObject({
+      type: 'tts_error',
+      code: 'invalid_model',
+      retryable: false,
+    });
   });
 
   it('a missing voice is model_missing; missing metadata is invalid_model (sherpa would exit)', async () => {
@@ -308,10 +359,18 @@ describe('sherpa-onnx TTS voice names and files', () => {
         },
       },
     });
-    expect((await detectTtsVoice(await make('piper', [], ['espeak-ng-data']), 'p', ctx)).kind).toBe('vits-espeak');
-    expect((await detectTtsVoice(await make('lexicon', ['lexicon.txt']), 'l', ctx)).kind).toBe('vits-lexicon');
-    await expect(detectTtsVoice(await make('bare', []), 'b', ctx)).rejects.toMatchObject({ code: 'model_missing' });
-    await expect(detectTtsVoice(await make('kokoro-no-data', ['voices.bin']), 'kd', ctx)).rejects.toMatchObject({
+    expect((await detectTtsVoice(await make('piper', [], ['espeak-ng-data']), 'p', ctx)).kind).toBe(
+      'vits-espeak',
+    );
+    expect((await detectTtsVoice(await make('lexicon', ['lexicon.txt']), 'l', ctx)).kind).toBe(
+      'vits-lexicon',
+    );
+    await expect(detectTtsVoice(await make('bare', []), 'b', ctx)).rejects.toMatchObject({
+      code: 'model_missing',
+    });
+    await expect(
+      detectTtsVoice(await make('kokoro-no-data', ['voices.bin']), 'kd', ctx),
+    ).rejects.toMatchObject({
       code: 'model_missing',
     });
   });

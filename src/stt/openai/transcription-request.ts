@@ -81,6 +81,7 @@ export async function transcribe(r: TranscriptionRequest): Promise<Transcription
   const signal = AbortSignal.any([r.signal, stall.signal]);
   // Until the reply starts, the upload has to fit in too (at no less than MIN_UPLOAD_BYTES_PER_MS).
   touch(r.timeoutMs + Math.ceil(r.wav.length / MIN_UPLOAD_BYTES_PER_MS));
+  let responded = false;
   try {
     const res = await fetch(r.url, {
       method: 'POST',
@@ -91,6 +92,7 @@ export async function transcribe(r: TranscriptionRequest): Promise<Transcription
       body: form,
       signal,
     });
+    responded = true;
     touch();
     const chunks = readBody(res.body, () => touch());
     if (!res.ok) {
@@ -115,7 +117,12 @@ export async function transcribe(r: TranscriptionRequest): Promise<Transcription
           ? error.cause.message
           : error.message
         : String(error);
-    throw openAiError('connection_lost', `OpenAI transcription request failed: ${detail}`, true, error);
+    throw openAiError(
+      responded ? 'connection_lost' : 'connection_failed',
+      `OpenAI transcription request failed: ${detail}`,
+      true,
+      error,
+    );
   } finally {
     clearTimeout(timer);
   }

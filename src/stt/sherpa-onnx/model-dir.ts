@@ -14,13 +14,30 @@ export interface ModelErrorContext {
   provider: string;
 }
 
-export function modelError(ctx: ModelErrorContext, code: string, message: string, cause?: unknown): ProviderError {
-  return new ProviderError({ type: ctx.type, code, message, provider: ctx.provider, retryable: false, cause });
+export function modelError(
+  ctx: ModelErrorContext,
+  code: string,
+  message: string,
+  cause?: unknown,
+): ProviderError {
+  return new ProviderError({
+    type: ctx.type,
+    code,
+    message,
+    provider: ctx.provider,
+    retryable: false,
+    cause,
+  });
 }
 
 /** The absolute directory for `name` under `modelsDir`; throws `invalid_model` for escapes. */
 export function resolveModelDir(modelsDir: string, name: string | undefined, ctx: ModelErrorContext): string {
-  if (!name) throw modelError(ctx, 'invalid_model', 'no model named: set the model (a directory under the models directory)');
+  if (!name)
+    throw modelError(
+      ctx,
+      'invalid_model',
+      'no model named: set the model (a directory under the models directory)',
+    );
   const segments = name.split('/');
   if (isAbsolute(name) || !NAME.test(name) || segments.some((s) => s === '.' || s === '..')) {
     throw modelError(ctx, 'invalid_model', `model name '${name}' is not a plain relative directory name`);

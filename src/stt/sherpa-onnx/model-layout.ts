@@ -64,18 +64,32 @@ async function metadataOf(dir: string, file: string, ctx: ModelErrorContext): Pr
   try {
     return await readOnnxMetadata(join(dir, file));
   } catch (error) {
-    throw modelError(ctx, 'invalid_model', `${file}: ${error instanceof Error ? error.message : String(error)}`, error);
+    throw modelError(
+      ctx,
+      'invalid_model',
+      `${file}: ${error instanceof Error ? error.message : String(error)}`,
+      error,
+    );
   }
 }
 
-function requireKeys(meta: Map<string, string>, keys: readonly string[], file: string, ctx: ModelErrorContext): void {
+function requireKeys(
+  meta: Map<string, string>,
+  keys: readonly string[],
+  file: string,
+  ctx: ModelErrorContext,
+): void {
   const missing = missingKeys(meta, keys);
   if (missing.length > 0) {
     throw modelError(ctx, 'invalid_model', `${file} lacks metadata sherpa-onnx needs: ${missing.join(', ')}`);
   }
 }
 
-export async function detectSttModel(dir: string, name: string, ctx: ModelErrorContext): Promise<SttModelLayout> {
+export async function detectSttModel(
+  dir: string,
+  name: string,
+  ctx: ModelErrorContext,
+): Promise<SttModelLayout> {
   const candidates = ['tokens.txt', ...ONNX_NAMES.flatMap((n) => [`${n}.onnx`, `${n}.int8.onnx`])];
   const present = await presentFiles(dir, candidates);
   if (!present.has('tokens.txt')) {
@@ -91,7 +105,11 @@ export async function detectSttModel(dir: string, name: string, ctx: ModelErrorC
     const encMeta = await metadataOf(dir, encoder, ctx);
     const decMeta = await metadataOf(dir, decoder, ctx);
     requireKeys(decMeta, ['context_size'], decoder, ctx);
-    const transducer = { encoder: join(dir, encoder), decoder: join(dir, decoder), joiner: join(dir, joiner) };
+    const transducer = {
+      encoder: join(dir, encoder),
+      decoder: join(dir, decoder),
+      joiner: join(dir, joiner),
+    };
     const files = [encoder, decoder, joiner, 'tokens.txt'];
     if (encMeta.has('T') || encMeta.has('decode_chunk_len')) {
       requireKeys(encMeta, ['model_type'], encoder, ctx);
@@ -101,11 +119,19 @@ export async function detectSttModel(dir: string, name: string, ctx: ModelErrorC
   }
   if (encoder && decoder) {
     const encMeta = await metadataOf(dir, encoder, ctx);
-    requireKeys(encMeta, ['n_text_layer', 'n_text_ctx', 'n_text_state', 'n_vocab', 'sot', 'eot'], encoder, ctx);
+    requireKeys(
+      encMeta,
+      ['n_text_layer', 'n_text_ctx', 'n_text_state', 'n_vocab', 'sot', 'eot'],
+      encoder,
+      ctx,
+    );
     return {
       kind: 'offline-whisper',
       streaming: false,
-      modelConfig: { whisper: { encoder: join(dir, encoder), decoder: join(dir, decoder), task: 'transcribe' }, tokens },
+      modelConfig: {
+        whisper: { encoder: join(dir, encoder), decoder: join(dir, decoder), task: 'transcribe' },
+        tokens,
+      },
       files: [encoder, decoder, 'tokens.txt'],
     };
   }

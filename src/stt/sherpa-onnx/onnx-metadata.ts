@@ -70,7 +70,8 @@ export async function readOnnxMetadata(path: string): Promise<Map<string, string
         pos += tag.next + 4;
       } else if (wire === 2) {
         const len = readVarint(view, tag.next);
-        if (!len || pos + len.next + len.value > size) throw new Error(`not an ONNX model (bad length at byte ${pos})`);
+        if (!len || pos + len.next + len.value > size)
+          throw new Error(`not an ONNX model (bad length at byte ${pos})`);
         if (field === METADATA_FIELD) {
           const entry = new Uint8Array(len.value);
           await file.read(entry, 0, len.value, pos + len.next);

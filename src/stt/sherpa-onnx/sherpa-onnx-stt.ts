@@ -5,24 +5,26 @@
  *
  * Each model is loaded once per process and shared; every stream gets its own recogniser
  * stream. Streaming (online) models decode as audio arrives, one chunk per event-loop turn, and
- * emit partials; finals come on the model's endpoint or on `flush()`. Non-streaming (offline)
- * models buffer the utterance and decode it on `flush()` in sherpa's worker thread
- * (`decodeAsync`), so the event loop never waits for a decode. Audio goes in at the call's rate
- * (8 or 16 kHz); sherpa resamples to the model's feature rate itself.
+ * emit partials; finals come on the model's endpoint or on `flush()` (online-decoder.ts).
+ * Non-streaming (offline) models buffer the utterance and decode it on `flush()` in sherpa's
+ * worker thread, so the event loop never waits for a decode (offline-decoder.ts). 8 kHz calls
+ * are upsampled to the models' 16 kHz feature rate here.
  */
 import { LinearResampler } from '../../audio/resampler.js';
 import { ProviderError } from '../../providers/provider-error.js';
 import { EventQueue } from '../event-queue.js';
 import type { SttEvent, SttOptions, SttProvider, SttStream } from '../stt.js';
+import { type DecoderSink, MODEL_RATE, type SttDecoder } from './decoder.js';
 import { assertModelDir, type ModelErrorContext, resolveModelDir } from './model-dir.js';
 import { detectSttModel, type SttModelLayout } from './model-layout.js';
 import {
   loadSherpaOnnx,
   type SherpaOfflineRecognizer,
   type SherpaOnlineRecognizer,
-  type SherpaOnlineStream,
   type SherpaRecognizerResult,
 } from './native.js';
+import { OfflineDecoder } from './offline-decoder.js';
+import { OnlineDecoder } from './online-decoder.js';
 
 const PROVIDER = 'sherpa-onnx';
 const CTX: ModelErrorContext = { type: 'stt_error', provider: PROVIDER };
@@ -58,8 +60,6 @@ export interface LoadedSttModel {
 /** Process-wide: each model directory (per thread count) is loaded once. */
 const modelCache = new Map<string, Promise<LoadedSttModel>>();
 
-/** Rate the recognisers are fed at (every supported model's feature rate). */
-const MODEL_RATE = 16000;
 const FEATURES = { sampleRate: MODEL_RATE, featureDim: 80 };
 
 async function loadModel(dir: string, name: string, numThreads: number): Promise<LoadedSttModel> {
@@ -137,16 +137,6 @@ function toFloat(frame: Int16Array, count = frame.length): Float32Array {
   return out;
 }
 
-function concat(chunks: readonly Float32Array[], total: number): Float32Array {
-  const out = new Float32Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
 /** exp(mean token log-probability), when the model reports them. */
 function confidenceOf(result: SherpaRecognizerResult): number | undefined {
   const lp = result.ys_log_probs;
@@ -167,49 +157,32 @@ function asProviderError(error: unknown, code: string): ProviderError {
   });
 }
 
-class SherpaOnnxSttStream implements SttStream {
+const ms = (samples: number) => Math.round((samples * 1000) / MODEL_RATE);
+
+/**
+ * One caller stream: converts and upsamples audio, holds it while the model loads, hands it to
+ * the model's decoder (offline-decoder.ts / online-decoder.ts) and turns results into events.
+ */
+class SherpaOnnxSttStream implements SttStream, DecoderSink {
   private readonly queue = new EventQueue<SttEvent>();
-  private model: LoadedSttModel | undefined;
+  private decoder: SttDecoder | undefined;
   private failed = false;
   private closed = false;
-  /** Samples pushed by the caller, at MODEL_RATE. */
-  private pushed = 0;
-  /** Upsamples 8 kHz calls here (sherpa's own resampler logs a line per stream). */
+  /** Upsamples 8 kHz calls (sherpa would too, logging a line per stream). */
   private readonly resampler: LinearResampler | undefined;
-  /** Samples given to the recogniser, at MODEL_RATE (the stream's audio clock; no padding). */
-  private accepted = 0;
-  /** Audio pushed before the model finished loading. */
-  private pending: Float32Array[] = [];
-  private pendingFlushes: number[] = [];
+  /** Audio and flushes that arrived while the model was loading, in order. */
+  private pending: (Float32Array | 'flush')[] = [];
   private readonly ready: Promise<void>;
+  private closing: Promise<void> | undefined;
   private readonly onAbort = () => this.stop();
-
-  // Offline: the utterance being collected.
-  private utterance: Float32Array[] = [];
-  private utteranceSamples = 0;
-  private utteranceStart = 0;
-  private decoding: Promise<void> = Promise.resolve();
-
-  // Online: one recogniser stream, decoded in steps.
-  private online: SherpaOnlineStream | undefined;
-  /** Flush padding given to the online stream: where (in its samples) and how long. */
-  private paddings: { at: number; length: number }[] = [];
-  /** Samples given to the online stream, padding included (sherpa's clock). */
-  private fed = 0;
-  /** Audio and flushes not yet given to the online stream (fed one step at a time). */
-  private input: (Float32Array | 'flush')[] = [];
-  private lastPartial = '';
-  private draining = false;
-  /** A flush was fed (at this caller position): end the segment once all before it is decoded. */
-  private flushFedAt: number | undefined;
-  private drained: (() => void) | undefined;
 
   constructor(
     private readonly provider: SherpaOnnxStt,
-    private readonly options: SttOptions,
+    options: SttOptions,
     private readonly signal: AbortSignal,
   ) {
-    if (options.sampleRate !== MODEL_RATE) this.resampler = new LinearResampler(options.sampleRate, MODEL_RATE);
+    if (options.sampleRate !== MODEL_RATE)
+      this.resampler = new LinearResampler(options.sampleRate, MODEL_RATE);
     if (signal.aborted) {
       this.closed = true;
       this.queue.end();
@@ -233,12 +206,8 @@ class SherpaOnnxSttStream implements SttStream {
     return this.queue[Symbol.asyncIterator]();
   }
 
-  private get rate(): number {
-    return MODEL_RATE;
-  }
-
-  private ms(samples: number): number {
-    return Math.round((samples * 1000) / this.rate);
+  get open(): boolean {
+    return !this.queue.isEnded;
   }
 
   push(frame: Int16Array): void {
@@ -250,103 +219,37 @@ class SherpaOnnxSttStream implements SttStream {
     } else {
       samples = toFloat(frame);
     }
-    this.pushed += samples.length;
-    if (!this.model) {
-      this.pending.push(samples);
-      return;
-    }
-    this.accept(samples);
+    if (this.decoder) this.decoder.accept(samples);
+    else this.pending.push(samples);
   }
 
   flush(): void {
     if (this.closed || this.failed) return;
-    if (!this.model) {
-      this.pendingFlushes.push(this.pushed);
-      return;
-    }
-    this.flushNow();
+    if (this.decoder) this.decoder.flush();
+    else this.pending.push('flush');
   }
 
   private start(model: LoadedSttModel): void {
-    if (this.closed) return;
-    this.model = model;
-    if (model.online) this.online = model.online.createStream();
-    // Replay what arrived while loading, flushes at their positions.
-    const pending = this.pending;
-    const flushes = this.pendingFlushes;
+    if (this.closed || this.failed) return;
+    const options = this.provider.options;
+    if (model.online) {
+      const padding = Math.round((options.flushPaddingMs * MODEL_RATE) / 1000);
+      this.decoder = new OnlineDecoder(model.online, this, padding, PROVIDER);
+    } else if (model.offline) {
+      const max = Math.round((options.maxUtteranceMs * MODEL_RATE) / 1000);
+      this.decoder = new OfflineDecoder(model.offline, this, max, PROVIDER);
+    } else {
+      this.fail(asProviderError(new Error('no recogniser'), 'model_load_failed'));
+      return;
+    }
+    for (const item of this.pending) {
+      if (item === 'flush') this.decoder.flush();
+      else this.decoder.accept(item);
+    }
     this.pending = [];
-    this.pendingFlushes = [];
-    let at = 0;
-    for (const chunk of pending) {
-      this.accept(chunk);
-      at += chunk.length;
-      while (flushes.length > 0 && (flushes[0] ?? 0) <= at) {
-        flushes.shift();
-        this.flushNow();
-      }
-    }
-    for (const _ of flushes) this.flushNow();
   }
 
-  private accept(samples: Float32Array): void {
-    const model = this.model;
-    if (!model) return;
-    if (model.online) {
-      this.input.push(samples);
-      this.scheduleDrain();
-      return;
-    }
-    if (this.utteranceSamples === 0) this.utteranceStart = this.accepted;
-    this.accepted += samples.length;
-    this.utterance.push(samples);
-    this.utteranceSamples += samples.length;
-    const max = (this.provider.options.maxUtteranceMs * this.rate) / 1000;
-    if (this.utteranceSamples >= max) this.flushNow();
-  }
-
-  private flushNow(): void {
-    const model = this.model;
-    if (!model || this.failed) return;
-    if (model.online) {
-      this.input.push('flush');
-      this.scheduleDrain();
-      return;
-    }
-    if (this.utteranceSamples === 0 || !model.offline) return;
-    const recognizer = model.offline;
-    const samples = concat(this.utterance, this.utteranceSamples);
-    const startSample = this.utteranceStart;
-    const endSample = startSample + this.utteranceSamples;
-    this.utterance = [];
-    this.utteranceSamples = 0;
-    // Decodes run one after another so finals keep their order.
-    this.decoding = this.decoding.then(() => this.decodeOffline(recognizer, samples, startSample, endSample));
-  }
-
-  private async decodeOffline(
-    recognizer: SherpaOfflineRecognizer,
-    samples: Float32Array,
-    startSample: number,
-    endSample: number,
-  ): Promise<void> {
-    if (this.queue.isEnded || this.failed) return;
-    let result: SherpaRecognizerResult;
-    try {
-      const stream = recognizer.createStream();
-      stream.acceptWaveform({ samples, sampleRate: this.rate });
-      result = await recognizer.decodeAsync(stream);
-    } catch (error) {
-      this.fail(asProviderError(error, 'decode_failed'));
-      return;
-    }
-    this.emitFinal(result, startSample, endSample, true);
-  }
-
-  /**
-   * `useTimestamps`: offline results time tokens from the start of the utterance buffer; online
-   * ones count from an origin that flush padding and resets move, so they are not used.
-   */
-  private emitFinal(
+  final(
     result: SherpaRecognizerResult,
     startSample: number,
     endSample: number,
@@ -355,11 +258,11 @@ class SherpaOnnxSttStream implements SttStream {
     if (this.queue.isEnded) return;
     const text = result.text.trim();
     if (!text) return;
-    const endOffsetMs = this.ms(endSample);
+    const endOffsetMs = ms(endSample);
     const firstToken = useTimestamps ? result.timestamps?.[0] : undefined;
     const startOffsetMs = Math.min(
       endOffsetMs,
-      this.ms(startSample) + (firstToken === undefined ? 0 : Math.round(firstToken * 1000)),
+      ms(startSample) + (firstToken === undefined ? 0 : Math.round(firstToken * 1000)),
     );
     const confidence = confidenceOf(result);
     this.queue.push({
@@ -372,109 +275,14 @@ class SherpaOnnxSttStream implements SttStream {
     });
   }
 
-  private scheduleDrain(): void {
-    if (this.draining) return;
-    this.draining = true;
-    setImmediate(() => this.drainStep());
+  partial(text: string): void {
+    this.queue.push({ type: 'partial', text });
   }
 
-  /** One decode step per event-loop turn, so other work (call pacing) runs in between. */
-  private drainStep(): void {
-    const recognizer = this.model?.online;
-    const stream = this.online;
-    if (!recognizer || !stream || this.closed || this.failed) {
-      this.finishDrain();
-      return;
-    }
-    this.drainStepOnline(recognizer, stream);
-  }
-
-  /**
-   * One native call per step: decode a ready chunk (then report a partial or an endpoint final),
-   * else end a flushed segment, else feed the next input. Pushing never calls into sherpa.
-   */
-  private drainStepOnline(recognizer: SherpaOnlineRecognizer, stream: SherpaOnlineStream): void {
-    try {
-      if (recognizer.isReady(stream)) {
-        recognizer.decode(stream);
-        const result = recognizer.getResult(stream);
-        const text = result.text.trim();
-        if (recognizer.isEndpoint(stream)) {
-          this.endSegment(recognizer, stream, result);
-        } else if (text && text !== this.lastPartial) {
-          this.lastPartial = text;
-          this.queue.push({ type: 'partial', text });
-        }
-      } else if (this.flushFedAt !== undefined) {
-        const at = this.flushFedAt;
-        this.flushFedAt = undefined;
-        this.endSegment(recognizer, stream, recognizer.getResult(stream), at);
-      } else {
-        const next = this.input.shift();
-        if (next === undefined) {
-          this.finishDrain();
-          return;
-        }
-        if (next === 'flush') {
-          const padding = new Float32Array(Math.round((this.provider.options.flushPaddingMs * this.rate) / 1000));
-          stream.acceptWaveform({ samples: padding, sampleRate: this.rate });
-          this.paddings.push({ at: this.fed, length: padding.length });
-          this.fed += padding.length;
-          this.flushFedAt = this.accepted;
-        } else {
-          stream.acceptWaveform({ samples: next, sampleRate: this.rate });
-          this.accepted += next.length;
-          this.fed += next.length;
-        }
-      }
-    } catch (error) {
-      this.fail(asProviderError(error, 'decode_failed'));
-      this.finishDrain();
-      return;
-    }
-    setImmediate(() => this.drainStep());
-  }
-
-  private finishDrain(): void {
-    this.draining = false;
-    const done = this.drained;
-    this.drained = undefined;
-    done?.();
-  }
-
-  /**
-   * Ends the online segment: at a flush, where the flush was; at an endpoint, where sherpa starts
-   * the next segment. Sherpa's clock (`start_time`) is where decoding is, not where pushing is
-   * (decoding may lag behind); it is mapped to the caller's clock by taking out flush padding.
-   */
-  private endSegment(
-    recognizer: SherpaOnlineRecognizer,
-    stream: SherpaOnlineStream,
-    result: SherpaRecognizerResult,
-    flushedAt?: number,
-  ): void {
-    recognizer.reset(stream);
-    const start = this.callerSamples(result.start_time ?? 0);
-    const endAt = flushedAt ?? this.callerSamples(recognizer.getResult(stream).start_time ?? this.fed / this.rate);
-    const end = Math.max(start, endAt);
-    this.emitFinal(result, start, end, false);
-    this.lastPartial = '';
-  }
-
-  /** A time on the online stream's clock (s) as a position in the caller's audio (samples). */
-  private callerSamples(seconds: number): number {
-    const at = Math.round(seconds * this.rate);
-    let padding = 0;
-    for (const p of this.paddings) {
-      if (p.at >= at) break;
-      padding += Math.min(p.length, at - p.at);
-    }
-    return Math.min(this.accepted, Math.max(0, at - padding));
-  }
-
-  private fail(error: ProviderError): void {
+  fail(error: ProviderError): void {
     if (this.failed || this.queue.isEnded) return;
     this.failed = true;
+    this.decoder?.stop();
     this.queue.push({ type: 'error', error });
     this.queue.end();
     this.signal.removeEventListener('abort', this.onAbort);
@@ -484,26 +292,21 @@ class SherpaOnnxSttStream implements SttStream {
   private stop(): void {
     this.closed = true;
     this.pending = [];
-    this.input = [];
-    this.utterance = [];
-    this.utteranceSamples = 0;
+    this.decoder?.stop();
     this.queue.end();
   }
 
-  async close(): Promise<void> {
+  /** Decodes the utterance in progress, then ends the iteration. */
+  close(): Promise<void> {
+    this.closing ??= this.finish();
+    return this.closing;
+  }
+
+  private async finish(): Promise<void> {
     if (this.closed) return;
     this.signal.removeEventListener('abort', this.onAbort);
-    // Finish the utterance in progress, then end.
     await this.ready;
-    if (this.model && !this.failed && !this.queue.isEnded) {
-      this.flushNow();
-      if (this.model.online && this.draining) {
-        await new Promise<void>((resolve) => {
-          this.drained = resolve;
-        });
-      }
-      await this.decoding;
-    }
+    if (this.decoder && !this.failed && !this.queue.isEnded) await this.decoder.finish();
     this.closed = true;
     this.queue.end();
   }

@@ -21,7 +21,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 
-export interface DeepgramFakeUtterance {
+export interface DeepgramSttFakeUtterance {
   /** The final transcript. */
   text: string;
   /** Interim transcripts sent (in order, all at once) after `interimAfterMs` of speech. */
@@ -43,7 +43,7 @@ export interface DeepgramFakeUtterance {
  * `stall`: accepts the upgrade, then never sends anything; `stallUpgrade`: never answers the
  * upgrade; `disconnect`: drops the TCP connection after `disconnectAfterMs` of audio.
  */
-export type DeepgramFakeFault =
+export type DeepgramSttFakeFault =
   | 'unauthorized'
   | 'rateLimit'
   | 'serverError'
@@ -51,11 +51,11 @@ export type DeepgramFakeFault =
   | 'stall'
   | 'stallUpgrade';
 
-export interface DeepgramFakeOptions {
+export interface DeepgramSttFakeOptions {
   /** The accepted key. Default 'dg-test-key'. */
   apiKey?: string;
   /** Utterances, used in turn per connection (the last one repeats). */
-  script?: DeepgramFakeUtterance[];
+  script?: DeepgramSttFakeUtterance[];
   /** Peak amplitude above which audio counts as speech. Default 500. */
   speechThreshold?: number;
   /** Close 1011 `NET-0001` after this long without audio or KeepAlive (Deepgram: 10 s). Default off. */
@@ -64,7 +64,7 @@ export interface DeepgramFakeOptions {
   disconnectAfterMs?: number;
 }
 
-export interface DeepgramFakeConnection {
+export interface DeepgramSttFakeConnection {
   query: URLSearchParams;
   authorization: string | undefined;
   /** Audio received (ms, at the connection's sample rate). */
@@ -77,28 +77,28 @@ export interface DeepgramFakeConnection {
   closed: Promise<number>;
 }
 
-export interface DeepgramFake {
+export interface DeepgramSttFake {
   /** Base URL for the adapter's `baseUrl` (`ws://127.0.0.1:<port>/v1`). */
   url: string;
   apiKey: string;
-  connections: DeepgramFakeConnection[];
+  connections: DeepgramSttFakeConnection[];
   /** Arms a fault for the next connection only. */
-  failNext(fault: DeepgramFakeFault): void;
+  failNext(fault: DeepgramSttFakeFault): void;
   /** Replaces the script for the following connections. */
-  setScript(script: DeepgramFakeUtterance[]): void;
+  setScript(script: DeepgramSttFakeUtterance[]): void;
   close(): Promise<void>;
 }
 
-const DEFAULT_SCRIPT: DeepgramFakeUtterance[] = [
+const DEFAULT_SCRIPT: DeepgramSttFakeUtterance[] = [
   { text: 'Book a table for two.', interim: ['book a', 'book a table'] },
 ];
 
-export async function startDeepgramFake(options: DeepgramFakeOptions = {}): Promise<DeepgramFake> {
+export async function startDeepgramSttFake(options: DeepgramSttFakeOptions = {}): Promise<DeepgramSttFake> {
   const apiKey = options.apiKey ?? 'dg-test-key';
   const threshold = options.speechThreshold ?? 500;
   let script = options.script ?? DEFAULT_SCRIPT;
-  let armed: DeepgramFakeFault | undefined;
-  const connections: DeepgramFakeConnection[] = [];
+  let armed: DeepgramSttFakeFault | undefined;
+  const connections: DeepgramSttFakeConnection[] = [];
   const sockets = new Set<Socket>();
   const http = createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket upgrade required');
@@ -145,10 +145,10 @@ export async function startDeepgramFake(options: DeepgramFakeOptions = {}): Prom
     query: URLSearchParams,
     authorization: string | undefined,
     rate: number,
-    fault: DeepgramFakeFault | undefined,
+    fault: DeepgramSttFakeFault | undefined,
   ): void {
     let resolveClosed: (code: number) => void = () => {};
-    const conn: DeepgramFakeConnection = {
+    const conn: DeepgramSttFakeConnection = {
       query,
       authorization,
       audioMs: 0,
@@ -170,7 +170,7 @@ export async function startDeepgramFake(options: DeepgramFakeOptions = {}): Prom
     let interimSent = false;
     let idleTimer: NodeJS.Timeout | undefined;
 
-    const current = (): DeepgramFakeUtterance =>
+    const current = (): DeepgramSttFakeUtterance =>
       script[Math.min(scriptIndex, script.length - 1)] ?? { text: '' };
     const send = (message: Record<string, unknown>): void => {
       if (fault === 'stall' || ws.readyState !== WebSocket.OPEN) return;

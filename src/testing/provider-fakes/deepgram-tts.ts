@@ -64,5 +64,8 @@ export function deepgramTtsProtocol(apiKey: string): PcmTtsProtocol {
  * TTS share), requests go to `/v1/speak`.
  */
 export function startDeepgramTtsFake(options: PcmTtsFakeOptions = {}): Promise<PcmTtsFake> {
-  return startPcmTtsFake(deepgramTtsProtocol(options.apiKey ?? 'test-key'), { pathPrefix: '/v1', ...options });
+  return startPcmTtsFake(deepgramTtsProtocol(options.apiKey ?? 'test-key'), {
+    pathPrefix: '/v1',
+    ...options,
+  });
 }

@@ -38,12 +38,20 @@ const KOKORO_REQUIRED = ['sample_rate', 'n_speakers', 'has_espeak', 'style_dim']
 async function checkKokoro(meta: Map<string, string>, voices: string, name: string, ctx: ModelErrorContext) {
   const missing = missingKeys(meta, KOKORO_REQUIRED);
   if (missing.length > 0) {
-    throw modelError(ctx, 'invalid_model', `Kokoro voice '${name}': model.onnx lacks metadata: ${missing.join(', ')}`);
+    throw modelError(
+      ctx,
+      'invalid_model',
+      `Kokoro voice '${name}': model.onnx lacks metadata: ${missing.join(', ')}`,
+    );
   }
   const dims = (meta.get('style_dim') ?? '').split(',').map((d) => Number(d.trim()));
   const speakers = Number(meta.get('n_speakers'));
   if (dims.length !== 3 || dims[1] !== 1 || !dims.every((d) => Number.isInteger(d) && d > 0)) {
-    throw modelError(ctx, 'invalid_model', `Kokoro voice '${name}': bad style_dim '${meta.get('style_dim')}'`);
+    throw modelError(
+      ctx,
+      'invalid_model',
+      `Kokoro voice '${name}': bad style_dim '${meta.get('style_dim')}'`,
+    );
   }
   const expected = (dims[0] ?? 0) * (dims[2] ?? 0) * speakers * 4;
   const actual = (await stat(voices)).size;
