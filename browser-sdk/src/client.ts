@@ -7,6 +7,7 @@ import type {
   Call,
   CreateCallOptions,
   CreatedCall,
+  CredentialProvider,
   DisabledEndpoint,
   EventType,
   ListCallsOptions,
@@ -14,6 +15,9 @@ import type {
   LiveEvent,
   Page,
   PageOptions,
+  ProviderCredential,
+  ProviderCredentialList,
+  ProviderCredentialPut,
   Team,
   TeamSettingsPatch,
   TestWebhookResult,
@@ -117,6 +121,30 @@ export class ParleyClient {
   }
   updateTeam(patch: TeamSettingsPatch, signal?: AbortSignal): Promise<Team> {
     return this.request('PATCH', '/v1/team', { body: patch, signal });
+  }
+
+  // ------------------------------------------------------------------ provider keys
+  /** The team's own provider keys (hints only) and the providers the server's environment configures. */
+  listProviderCredentials(signal?: AbortSignal): Promise<ProviderCredentialList> {
+    return this.request('GET', '/v1/provider-credentials', { signal });
+  }
+  /**
+   * Sets the team's key and/or base URL for a provider: fields left out are kept, `null` clears
+   * one. A base URL on a private address is refused (`ParleyApiError`, `field: 'baseUrl'`).
+   */
+  putProviderCredential(
+    provider: CredentialProvider,
+    values: ProviderCredentialPut,
+    signal?: AbortSignal,
+  ): Promise<ProviderCredential> {
+    return this.request('PUT', `/v1/provider-credentials/${encodeURIComponent(provider)}`, {
+      body: values,
+      signal,
+    });
+  }
+  /** Removes the team's key and base URL for a provider (404 when it has none). */
+  deleteProviderCredential(provider: CredentialProvider, signal?: AbortSignal): Promise<void> {
+    return this.request('DELETE', `/v1/provider-credentials/${encodeURIComponent(provider)}`, { signal });
   }
 
   // ------------------------------------------------------------------ calls

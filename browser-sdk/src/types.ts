@@ -163,3 +163,36 @@ export interface LiveEvent {
   /** The webhook payload's `message`. */
   event: EventMessage;
 }
+
+/** The cloud providers a team can store a key or base URL for (`/v1/provider-credentials/:provider`). */
+export const CREDENTIAL_PROVIDERS = [
+  'openai',
+  'anthropic',
+  'gemini',
+  'openai-compatible',
+  'deepgram',
+  'elevenlabs',
+  'cartesia',
+] as const;
+export type CredentialProvider = (typeof CREDENTIAL_PROVIDERS)[number];
+
+/** A team's stored credential for one provider; the key itself is write-only. */
+export interface ProviderCredential {
+  provider: CredentialProvider;
+  /** Last four characters of the key (`…abcd`), or null when only a base URL is stored. */
+  apiKeyHint: string | null;
+  baseUrl: string | null;
+  updatedAt: string;
+}
+
+export interface ProviderCredentialList {
+  data: ProviderCredential[];
+  /** Providers the server's environment configures (a key or a base URL). */
+  environment: CredentialProvider[];
+}
+
+/** Fields left out are kept; `null` clears one (the environment's value applies again). */
+export interface ProviderCredentialPut {
+  apiKey?: string | null;
+  baseUrl?: string | null;
+}

@@ -45,14 +45,19 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * JSON merge (RFC 7396 without `null` deletion): objects merge key by key, arrays and scalars
- * replace. Used both to apply defaults and to apply a PATCH to a stored assistant.
+ * JSON merge (RFC 7396): objects merge key by key, arrays and scalars replace, `null` removes
+ * the key (the schemas accept `null` only where removing makes sense, e.g. fallbacks). Used both
+ * to apply defaults and to apply a PATCH to a stored assistant.
  */
 export function mergeDeep<T>(base: T, patch: unknown): T {
   if (!isPlainObject(base) || !isPlainObject(patch)) return (patch === undefined ? base : patch) as T;
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;
+    if (value === null) {
+      delete out[key];
+      continue;
+    }
     out[key] = isPlainObject(value) && isPlainObject(out[key]) ? mergeDeep(out[key], value) : value;
   }
   return out as T;

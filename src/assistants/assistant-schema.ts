@@ -125,17 +125,21 @@ export const SpeechConfigSchema = Type.Object(
           language: Type.Optional(Str({ minLength: 2, maxLength: 20, default: 'en-US' })),
           endpointingMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 5000, default: 500 })),
           fallback: Type.Optional(
-            Type.Object(
-              {
-                provider: Str({ minLength: 1, maxLength: 100 }),
-                model: Type.Optional(Str({ maxLength: 200 })),
-                language: Type.Optional(Str({ minLength: 2, maxLength: 20 })),
-              },
-              {
-                additionalProperties: false,
-                description: 'Used for the rest of the call when the primary fails retryably',
-              },
-            ),
+            Type.Union([
+              Type.Object(
+                {
+                  provider: Str({ minLength: 1, maxLength: 100 }),
+                  model: Type.Optional(Str({ maxLength: 200 })),
+                  language: Type.Optional(Str({ minLength: 2, maxLength: 20 })),
+                },
+                {
+                  additionalProperties: false,
+                  description:
+                    'Used for the rest of the call when the primary fails retryably; null removes it',
+                },
+              ),
+              Type.Null(),
+            ]),
           ),
         },
         { additionalProperties: false },
@@ -149,17 +153,21 @@ export const SpeechConfigSchema = Type.Object(
           voice: Type.Optional(Str({ maxLength: 200, default: 'slt' })),
           speed: Type.Optional(Type.Number({ minimum: 0.25, maximum: 4 })),
           fallback: Type.Optional(
-            Type.Object(
-              {
-                provider: Str({ minLength: 1, maxLength: 100 }),
-                model: Type.Optional(Str({ maxLength: 200 })),
-                voice: Type.Optional(Str({ maxLength: 200 })),
-              },
-              {
-                additionalProperties: false,
-                description: 'Used for the rest of the call when the primary fails retryably',
-              },
-            ),
+            Type.Union([
+              Type.Object(
+                {
+                  provider: Str({ minLength: 1, maxLength: 100 }),
+                  model: Type.Optional(Str({ maxLength: 200 })),
+                  voice: Type.Optional(Str({ maxLength: 200 })),
+                },
+                {
+                  additionalProperties: false,
+                  description:
+                    'Used for the rest of the call when the primary fails retryably; null removes it',
+                },
+              ),
+              Type.Null(),
+            ]),
           ),
         },
         { additionalProperties: false },
@@ -234,13 +242,17 @@ export const assistantFields = {
   assistantProvider: Type.Optional(literalUnion(LLM_PROVIDERS, { default: 'openai' })),
   assistantModel: Type.Optional(Str({ minLength: 1, maxLength: 500 })),
   assistantFallback: Type.Optional(
-    Type.Object(
-      { provider: literalUnion(LLM_PROVIDERS), model: Str({ minLength: 1, maxLength: 500 }) },
-      {
-        additionalProperties: false,
-        description: 'LLM used for the rest of the call when the primary fails retryably (5xx, 429, timeout)',
-      },
-    ),
+    Type.Union([
+      Type.Object(
+        { provider: literalUnion(LLM_PROVIDERS), model: Str({ minLength: 1, maxLength: 500 }) },
+        {
+          additionalProperties: false,
+          description:
+            'LLM used for the rest of the call when the primary fails retryably (5xx, 429, timeout); null removes it',
+        },
+      ),
+      Type.Null(),
+    ]),
   ),
   assistantSystemPrompt: Type.Optional(Str({ maxLength: 100_000 })),
   assistantTemperature: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),

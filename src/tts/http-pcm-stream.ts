@@ -17,6 +17,7 @@ import { endianness } from 'node:os';
 import { errors, request } from 'undici';
 import { LinearResampler } from '../audio/resampler.js';
 import { ProviderError } from '../providers/provider-error.js';
+import { checkedSpeed, type TtsOptions } from './tts.js';
 
 if (endianness() !== 'LE') throw new Error('tts/http-pcm-stream: little-endian host required');
 
@@ -76,6 +77,25 @@ export function checkedProviderSpeed(provider: string, speed: number, min: numbe
     );
   }
   return speed;
+}
+
+/**
+ * Everything a cloud TTS checks before a request: the sample rate, the speed (Parley's range,
+ * then the provider's own), and the text (trimmed; `undefined` when there is nothing to say,
+ * `text_too_long` past the provider's limit).
+ */
+export function checkedTtsRequest(
+  provider: string,
+  text: string,
+  options: TtsOptions,
+  limits: { maxTextChars: number; speedRange?: { min: number; max: number } },
+): { input: string; sampleRate: 8000 | 16000; speed: number } | undefined {
+  const sampleRate = checkedSampleRate(provider, options.sampleRate);
+  let speed = checkedSpeed(provider, options.speed);
+  if (limits.speedRange)
+    speed = checkedProviderSpeed(provider, speed, limits.speedRange.min, limits.speedRange.max);
+  const input = checkedText(provider, text, limits.maxTextChars);
+  return input === undefined ? undefined : { input, sampleRate, speed };
 }
 
 /**

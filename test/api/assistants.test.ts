@@ -74,6 +74,30 @@ describe('assistants API', () => {
     expect(gone.json().error.code).toBe('not_found');
   });
 
+  it('fallbacks: set per kind, removed with null (JSON merge), null refused elsewhere', async () => {
+    const created = (
+      await post({
+        name: 'fallbacks',
+        assistantFallback: { provider: 'anthropic', model: 'claude-haiku-4-5' },
+        config: { speech: { stt: { provider: 'deepgram', fallback: { provider: 'pocketsphinx' } } } },
+      })
+    ).json();
+    expect(created.assistantFallback).toEqual({ provider: 'anthropic', model: 'claude-haiku-4-5' });
+    const patch = (payload: object) =>
+      server.request(key, { method: 'PATCH', url: `/v1/assistants/${created._id}`, payload });
+    const removed = await patch({ assistantFallback: null, config: { speech: { stt: { fallback: null } } } });
+    expect(removed.statusCode).toBe(200);
+    expect(removed.json().assistantFallback).toBeUndefined();
+    expect(removed.json().config.speech.stt).toMatchObject({ provider: 'deepgram' });
+    expect(removed.json().config.speech.stt.fallback).toBeUndefined();
+    const refused = await patch({ welcomeMessage: null });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.field).toBe('welcomeMessage');
+    const badProvider = await patch({ assistantFallback: { provider: 'nope', model: 'x' } });
+    expect(badProvider.statusCode).toBe(400);
+    expect(badProvider.json().error.field).toContain('assistantFallback');
+  });
+
   it('paginates with a cursor', async () => {
     const team = await server.createKey('paging');
     for (let i = 0; i < 5; i++) {

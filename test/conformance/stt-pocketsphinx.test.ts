@@ -48,10 +48,6 @@ describeSttConformance('pocketsphinx', async () => {
     }),
     // Decoding is real work on a shared CPU: 30 s of speech exercises the same path.
     overLong: { ms: 30_000, outcome: 'finals' },
-    knownIssues: {
-      silence:
-        'with a grammar, flush padding after silence decodes as a phrase (e.g. "no", start = end = the flush offset)',
-    },
     close: () => stt.close(),
   };
 });

@@ -90,8 +90,9 @@ describe('end-of-call report: analysis, cost, statistics', () => {
       const call = await h.session.done;
       const report = reportOf(h.sink.forCall(call.id));
       expect(report.analysis.successEvaluation).toBe(expected);
-      expect(report.analysis.error).toMatch(/^structuredData: invalid/);
-      expect(report.analysis.structuredData).toBeUndefined();
+      // Nothing was booked: no day or time, which the schema allows; no analysis error.
+      expect(report.analysis.error).toBeUndefined();
+      expect(report.analysis.structuredData ?? {}).toEqual({});
     }
   });
 

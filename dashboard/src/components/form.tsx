@@ -77,6 +77,8 @@ export function TextField({
   wide,
   list,
   emptyAsUndefined = true,
+  disabled,
+  onValue,
 }: {
   path: string;
   label: ReactNode;
@@ -87,6 +89,9 @@ export function TextField({
   list?: string;
   /** An empty input removes the field (optional fields); false keeps "". */
   emptyAsUndefined?: boolean;
+  disabled?: boolean;
+  /** Replaces the default write (e.g. to remove a whole object when its required field empties). */
+  onValue?: (next: string | undefined) => void;
 }) {
   const { value, set } = useForm();
   const current = getPath(value, path);
@@ -99,8 +104,13 @@ export function TextField({
         list={list}
         placeholder={placeholder}
         autoComplete="off"
+        disabled={disabled}
         value={typeof current === 'string' ? current : current === undefined ? '' : String(current)}
-        onChange={(e) => set(path, e.target.value === '' && emptyAsUndefined ? undefined : e.target.value)}
+        onChange={(e) => {
+          const next = e.target.value === '' && emptyAsUndefined ? undefined : e.target.value;
+          if (onValue) onValue(next);
+          else set(path, next);
+        }}
       />
     </Field>
   );
@@ -180,12 +190,15 @@ export function SelectField({
   hint,
   options,
   allowEmpty,
+  onValue,
 }: {
   path: string;
   label: ReactNode;
   hint?: ReactNode;
   options: readonly (string | { value: string; label: string })[];
   allowEmpty?: string;
+  /** Replaces the default write (e.g. "none" removing a whole object). */
+  onValue?: (next: string | undefined) => void;
 }) {
   const { value, set } = useForm();
   const current = getPath(value, path);
@@ -195,7 +208,11 @@ export function SelectField({
         id={`f-${path}`}
         name={path}
         value={typeof current === 'string' ? current : ''}
-        onChange={(e) => set(path, e.target.value === '' ? undefined : e.target.value)}
+        onChange={(e) => {
+          const next = e.target.value === '' ? undefined : e.target.value;
+          if (onValue) onValue(next);
+          else set(path, next);
+        }}
       >
         {allowEmpty !== undefined || current === undefined ? (
           <option value="">{allowEmpty ?? '—'}</option>

@@ -14,6 +14,7 @@ import { errorMessage, formatDate } from '../lib/format.js';
 import { setPath } from '../lib/paths.js';
 import { useClient, useSession } from '../lib/session.js';
 import { useAsync } from '../lib/use-async.js';
+import { ProviderKeysCard } from './ProviderKeysCard.js';
 
 type Draft = Record<string, unknown>;
 
@@ -147,6 +148,7 @@ export function SettingsPage() {
           <button type="submit" hidden aria-hidden="true" tabIndex={-1} />
         </form>
       </FormProvider>
+      <ProviderKeysCard />
       <Card title="Disabled webhook endpoints">
         {endpoints.error ? <ErrorBanner error={endpoints.error} /> : null}
         {(endpoints.data?.data ?? []).filter((e) => e.disabledAt).length === 0 ? (

@@ -104,6 +104,17 @@ export class DecoderProcess {
     return Math.abs(expected - userMs) < 0.5;
   }
 
+  /** Whether a decoder time falls in synthetic flush padding (no caller audio there). */
+  inPadding(sec: number): boolean {
+    const sample = sec * DECODER_SAMPLE_RATE;
+    let seg: Segment | undefined;
+    for (const s of this.segments) {
+      if (s.procSample > sample) break;
+      seg = s;
+    }
+    return seg?.padding === true;
+  }
+
   /** Maps a decoder time (seconds since it started) to a stream offset (ms). */
   toUserMs(sec: number): number {
     const sample = sec * DECODER_SAMPLE_RATE;

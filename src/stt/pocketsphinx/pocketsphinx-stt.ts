@@ -298,6 +298,11 @@ class PocketsphinxStream implements SttStream {
 
   private onUtterance(decoder: DecoderProcess, u: DecodedUtterance): void {
     if (this.queue.isEnded) return;
+    // A grammar forces a phrase onto whatever it hears, including the silence that pads a flush:
+    // words lying entirely in that padding were never said.
+    const said = u.words.filter((w) => !decoder.inPadding((w.startSec + w.endSec) / 2));
+    if (u.words.length > 0 && said.length === 0) return;
+    if (said.length < u.words.length) u = { text: said.map((w) => w.word).join(' '), words: said };
     const first = u.words[0];
     const last = u.words[u.words.length - 1];
     const endOffsetMs = last ? decoder.toUserMs(last.endSec) : this.userMs;

@@ -9,16 +9,8 @@
  * which is approximate: Cartesia does not document what its steps mean in time.
  */
 import type { ProviderCredentials } from '../../providers/credentials.js';
-import {
-  checkedProviderSpeed,
-  checkedSampleRate,
-  checkedText,
-  parseJson,
-  shortText,
-  streamPcmOverHttp,
-  ttsError,
-} from '../http-pcm-stream.js';
-import { checkedSpeed, type TtsOptions, type TtsProvider } from '../tts.js';
+import { checkedTtsRequest, parseJson, shortText, streamPcmOverHttp, ttsError } from '../http-pcm-stream.js';
+import type { TtsOptions, TtsProvider } from '../tts.js';
 
 const PROVIDER = 'cartesia';
 
@@ -95,15 +87,12 @@ export class CartesiaTts implements TtsProvider {
 
   async *synthesize(text: string, options: TtsOptions, signal: AbortSignal): AsyncIterable<Int16Array> {
     signal.throwIfAborted();
-    const sampleRate = checkedSampleRate(PROVIDER, options.sampleRate);
-    const speed = checkedProviderSpeed(
-      PROVIDER,
-      checkedSpeed(PROVIDER, options.speed),
-      cartesiaSpeedRange.min,
-      cartesiaSpeedRange.max,
-    );
-    const transcript = checkedText(PROVIDER, text, this.o.maxTextChars);
-    if (transcript === undefined) return;
+    const checked = checkedTtsRequest(PROVIDER, text, options, {
+      maxTextChars: this.o.maxTextChars,
+      speedRange: cartesiaSpeedRange,
+    });
+    if (!checked) return;
+    const { input: transcript, sampleRate, speed } = checked;
     const model = options.model ?? this.o.model;
     const { __experimental_controls, ...generation } = speedFields(model, speed);
     yield* streamPcmOverHttp({

@@ -7,16 +7,8 @@
  * `options.model` both take a full Aura model name; `voice` wins when both are given.
  */
 import type { ProviderCredentials } from '../../providers/credentials.js';
-import {
-  checkedProviderSpeed,
-  checkedSampleRate,
-  checkedText,
-  parseJson,
-  shortText,
-  streamPcmOverHttp,
-  ttsError,
-} from '../http-pcm-stream.js';
-import { checkedSpeed, type TtsOptions, type TtsProvider } from '../tts.js';
+import { checkedTtsRequest, parseJson, shortText, streamPcmOverHttp, ttsError } from '../http-pcm-stream.js';
+import type { TtsOptions, TtsProvider } from '../tts.js';
 
 const PROVIDER = 'deepgram';
 
@@ -74,15 +66,12 @@ export class DeepgramTts implements TtsProvider {
 
   async *synthesize(text: string, options: TtsOptions, signal: AbortSignal): AsyncIterable<Int16Array> {
     signal.throwIfAborted();
-    const sampleRate = checkedSampleRate(PROVIDER, options.sampleRate);
-    const speed = checkedProviderSpeed(
-      PROVIDER,
-      checkedSpeed(PROVIDER, options.speed),
-      deepgramSpeedRange.min,
-      deepgramSpeedRange.max,
-    );
-    const input = checkedText(PROVIDER, text, this.o.maxTextChars);
-    if (input === undefined) return;
+    const checked = checkedTtsRequest(PROVIDER, text, options, {
+      maxTextChars: this.o.maxTextChars,
+      speedRange: deepgramSpeedRange,
+    });
+    if (!checked) return;
+    const { input, sampleRate, speed } = checked;
     const query = new URLSearchParams({
       model: options.voice ?? options.model ?? this.o.model,
       encoding: 'linear16',

@@ -5,16 +5,8 @@
  * asked for directly (`pcm_8000` / `pcm_16000`) and nothing is resampled.
  */
 import type { ProviderCredentials } from '../../providers/credentials.js';
-import {
-  checkedProviderSpeed,
-  checkedSampleRate,
-  checkedText,
-  parseJson,
-  shortText,
-  streamPcmOverHttp,
-  ttsError,
-} from '../http-pcm-stream.js';
-import { checkedSpeed, type TtsOptions, type TtsProvider } from '../tts.js';
+import { checkedTtsRequest, parseJson, shortText, streamPcmOverHttp, ttsError } from '../http-pcm-stream.js';
+import type { TtsOptions, TtsProvider } from '../tts.js';
 
 const PROVIDER = 'elevenlabs';
 
@@ -89,15 +81,12 @@ export class ElevenLabsTts implements TtsProvider {
 
   async *synthesize(text: string, options: TtsOptions, signal: AbortSignal): AsyncIterable<Int16Array> {
     signal.throwIfAborted();
-    const sampleRate = checkedSampleRate(PROVIDER, options.sampleRate);
-    const speed = checkedProviderSpeed(
-      PROVIDER,
-      checkedSpeed(PROVIDER, options.speed),
-      elevenLabsSpeedRange.min,
-      elevenLabsSpeedRange.max,
-    );
-    const input = checkedText(PROVIDER, text, this.o.maxTextChars);
-    if (input === undefined) return;
+    const checked = checkedTtsRequest(PROVIDER, text, options, {
+      maxTextChars: this.o.maxTextChars,
+      speedRange: elevenLabsSpeedRange,
+    });
+    if (!checked) return;
+    const { input, sampleRate, speed } = checked;
     const voice = options.voice ?? this.o.voice;
     const url = `${this.o.baseUrl}/v1/text-to-speech/${encodeURIComponent(voice)}/stream?output_format=pcm_${sampleRate}`;
     yield* streamPcmOverHttp({

@@ -5,15 +5,8 @@
  * result is the same as resampling the whole response at once).
  */
 import type { ProviderCredentials } from '../../providers/credentials.js';
-import {
-  checkedSampleRate,
-  checkedText,
-  parseJson,
-  shortText,
-  streamPcmOverHttp,
-  ttsError,
-} from '../http-pcm-stream.js';
-import { checkedSpeed, type TtsOptions, type TtsProvider } from '../tts.js';
+import { checkedTtsRequest, parseJson, shortText, streamPcmOverHttp, ttsError } from '../http-pcm-stream.js';
+import type { TtsOptions, TtsProvider } from '../tts.js';
 
 const PROVIDER = 'openai';
 
@@ -80,11 +73,9 @@ export class OpenAiTts implements TtsProvider {
 
   async *synthesize(text: string, options: TtsOptions, signal: AbortSignal): AsyncIterable<Int16Array> {
     signal.throwIfAborted();
-    const sampleRate = checkedSampleRate(PROVIDER, options.sampleRate);
-    // OpenAI's own range is the same 0.25 … 4.
-    const speed = checkedSpeed(PROVIDER, options.speed);
-    const input = checkedText(PROVIDER, text, this.o.maxTextChars);
-    if (input === undefined) return;
+    const checked = checkedTtsRequest(PROVIDER, text, options, { maxTextChars: this.o.maxTextChars });
+    if (!checked) return;
+    const { input, sampleRate, speed } = checked;
     yield* streamPcmOverHttp({
       provider: PROVIDER,
       url: `${this.o.baseUrl}/audio/speech`,

@@ -5,7 +5,7 @@ import { ParleyApiError } from '../../../../browser-sdk/src/index.js';
 import { type FieldErrorInfo, FormProvider } from '../../components/form.js';
 import { ErrorBanner, PageHeader, Spinner, Tabs } from '../../components/ui.js';
 import { errorMessage, formatDate } from '../../lib/format.js';
-import { setPath } from '../../lib/paths.js';
+import { getPath, setPath } from '../../lib/paths.js';
 import { useClient } from '../../lib/session.js';
 import {
   AnalysisSection,
@@ -39,10 +39,23 @@ function bodyOf(draft: Draft): Draft {
   return body;
 }
 
+/** Fallbacks the stored assistant has and the draft dropped: `null` removes them (JSON merge). */
+const REMOVABLE = ['assistantFallback', 'config.speech.stt.fallback', 'config.speech.tts.fallback'];
+
+function withRemovals(body: Draft, stored: Draft | null): Draft {
+  let out = body;
+  for (const path of REMOVABLE) {
+    if (getPath(stored, path) !== undefined && getPath(body, path) === undefined)
+      out = setPath(out, path, null);
+  }
+  return out;
+}
+
 export function AssistantEditorPage({ id }: { id: string | null }) {
   const client = useClient();
   const [, navigate] = useLocation();
   const [draft, setDraft] = useState<Draft | null>(id ? null : { name: '' });
+  const [stored, setStored] = useState<Draft | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
   const [formKey, setFormKey] = useState(0);
   const [tab, setTab] = useState<'form' | 'json'>('form');
@@ -59,6 +72,7 @@ export function AssistantEditorPage({ id }: { id: string | null }) {
       .getAssistant(id, controller.signal)
       .then((a) => {
         setDraft(a as unknown as Draft);
+        setStored(a as unknown as Draft);
         setFormKey((k) => k + 1);
       })
       .catch((e: unknown) => {
@@ -104,8 +118,9 @@ export function AssistantEditorPage({ id }: { id: string | null }) {
     setSaveError(null);
     try {
       if (id) {
-        const updated = await client.updateAssistant(id, bodyOf(current));
+        const updated = await client.updateAssistant(id, withRemovals(bodyOf(current), stored));
         setDraft(updated as unknown as Draft);
+        setStored(updated as unknown as Draft);
         setFormKey((k) => k + 1);
         setSavedAt(new Date().toISOString());
       } else {

@@ -18,6 +18,15 @@ export const EVENT_TYPES = [
   'assistant-request',
 ] as const;
 
-export const STT_PROVIDERS = ['pocketsphinx', 'deepgram', 'openai', 'google', 'sherpa-onnx', 'whisper'];
-export const TTS_PROVIDERS = ['flite', 'espeak', 'elevenlabs', 'openai', 'google', 'cartesia', 'sherpa-onnx'];
+/** The speech providers the server ships (README "## Providers"); the API accepts any name. */
+export const STT_PROVIDERS = ['pocketsphinx', 'deepgram', 'openai', 'sherpa-onnx'] as const;
+export const TTS_PROVIDERS = [
+  'flite',
+  'espeak-ng',
+  'elevenlabs',
+  'openai',
+  'deepgram',
+  'cartesia',
+  'sherpa-onnx',
+] as const;
 export const RUBRICS = ['pass-fail', 'numeric-1-10', 'descriptive-scale'] as const;

@@ -49,6 +49,56 @@ export function GeneralSection() {
   );
 }
 
+/**
+ * A fallback's provider: emptying it ("none") removes the whole fallback object, so no
+ * provider-less `{ model }` is left behind for the API to refuse.
+ */
+function useFallback(base: string) {
+  const { value, set } = useForm();
+  const provider = getPath(value, `${base}.provider`);
+  return {
+    active: typeof provider === 'string' && provider !== '',
+    write: (next: string | undefined) => set(next === undefined ? base : `${base}.provider`, next),
+  };
+}
+
+function FallbackGroup({ base, children, testId }: { base: string; children: ReactNode; testId: string }) {
+  return (
+    <div className="fallback" data-testid={testId}>
+      <div className="fallback-title">Fallback</div>
+      <p className="fallback-hint">
+        Used for the rest of the call when the primary fails retryably (5xx, 429, timeout).
+      </p>
+      {children}
+      <FieldError path={base} />
+    </div>
+  );
+}
+
+function LlmFallback() {
+  const base = 'assistantFallback';
+  const fallback = useFallback(base);
+  return (
+    <FallbackGroup base={base} testId="llm-fallback">
+      <div className="grid-2">
+        <SelectField
+          path={`${base}.provider`}
+          label="Provider"
+          options={LLM_PROVIDERS}
+          allowEmpty="none"
+          onValue={fallback.write}
+        />
+        <TextField
+          path={`${base}.model`}
+          label="Model"
+          placeholder={fallback.active ? 'claude-haiku-4-5' : 'choose a provider first'}
+          disabled={!fallback.active}
+        />
+      </div>
+    </FallbackGroup>
+  );
+}
+
 export function ModelSection() {
   return (
     <Card title="Model" id="model">
@@ -56,6 +106,7 @@ export function ModelSection() {
         <SelectField path="assistantProvider" label="Provider" options={LLM_PROVIDERS} />
         <TextField path="assistantModel" label="Model" placeholder="gpt-4o-mini" />
       </div>
+      <LlmFallback />
       <TextArea path="assistantSystemPrompt" label="System prompt" rows={8} />
       <div className="grid-2">
         <NumberField
@@ -69,6 +120,36 @@ export function ModelSection() {
         <NumberField path="assistantMaxTokens" label="Max tokens" step={1} min={1} max={32000} />
       </div>
     </Card>
+  );
+}
+
+function SpeechFallback({ kind }: { kind: 'stt' | 'tts' }) {
+  const base = `config.speech.${kind}.fallback`;
+  const fallback = useFallback(base);
+  const off = !fallback.active;
+  return (
+    <FallbackGroup base={base} testId={`${kind}-fallback`}>
+      <div className="grid-3">
+        <TextField
+          path={`${base}.provider`}
+          label="Provider"
+          list={`${kind}-providers`}
+          placeholder="none"
+          onValue={fallback.write}
+        />
+        <TextField path={`${base}.model`} label="Model" disabled={off} />
+        {kind === 'stt' ? (
+          <TextField
+            path={`${base}.language`}
+            label="Language"
+            disabled={off}
+            placeholder="same as primary"
+          />
+        ) : (
+          <TextField path={`${base}.voice`} label="Voice" disabled={off} placeholder="provider default" />
+        )}
+      </div>
+    </FallbackGroup>
   );
 }
 
@@ -87,7 +168,13 @@ export function SpeechSection() {
       </datalist>
       <h3 className="section-title">Speech to text</h3>
       <div className="grid-2">
-        <TextField path="config.speech.stt.provider" label="Provider" list="stt-providers" />
+        <TextField
+          path="config.speech.stt.provider"
+          label="Provider"
+          list="stt-providers"
+          placeholder="pocketsphinx"
+          hint={`Known: ${STT_PROVIDERS.join(', ')}`}
+        />
         <TextField path="config.speech.stt.model" label="Model" />
         <TextField path="config.speech.stt.language" label="Language" placeholder="en-US" />
         <NumberField
@@ -98,13 +185,21 @@ export function SpeechSection() {
           max={5000}
         />
       </div>
+      <SpeechFallback kind="stt" />
       <h3 className="section-title">Text to speech</h3>
       <div className="grid-2">
-        <TextField path="config.speech.tts.provider" label="Provider" list="tts-providers" />
+        <TextField
+          path="config.speech.tts.provider"
+          label="Provider"
+          list="tts-providers"
+          placeholder="flite"
+          hint={`Known: ${TTS_PROVIDERS.join(', ')}`}
+        />
         <TextField path="config.speech.tts.model" label="Model" />
         <TextField path="config.speech.tts.voice" label="Voice" placeholder="slt" />
         <NumberField path="config.speech.tts.speed" label="Speed" step={0.05} min={0.25} max={4} />
       </div>
+      <SpeechFallback kind="tts" />
       <FieldError path="config" prefix />
     </Card>
   );
