@@ -66,8 +66,10 @@ export function meteredLlm<T extends LlmProvider>(
     name: llm.name,
     async *chat(request: LlmRequest, signal: AbortSignal): AsyncIterable<LlmChunk> {
       for await (const chunk of llm.chat(request, signal)) {
-        if (chunk.type === 'usage')
-          meter.addTokens(kind, vendor, request.model, chunk.inputTokens, chunk.outputTokens);
+        if (chunk.type === 'usage') {
+          const { provider = vendor, model = request.model } = chunk;
+          meter.addTokens(kind, provider, model, chunk.inputTokens, chunk.outputTokens);
+        }
         yield chunk;
       }
     },

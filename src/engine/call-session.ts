@@ -579,11 +579,16 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
       clock,
       llm: (provider, model) =>
         meteredLlm(
-          providers.llm({
-            ...assistant,
-            assistantProvider: provider as AssistantSpec['assistantProvider'],
-            assistantModel: model,
-          }),
+          providers.llm(
+            {
+              ...assistant,
+              assistantProvider: provider as AssistantSpec['assistantProvider'],
+              assistantModel: model,
+            },
+            // After the call's terminal status, a fallback taking over is logged, not an event.
+            (error) =>
+              deps.log?.warn({ callId: call.id, error: error.toEventError() }, 'analysis: LLM fell back'),
+          ),
           meter,
           'analysis',
           provider,

@@ -33,7 +33,14 @@ export interface LlmRequest {
 export type LlmChunk =
   | { type: 'text'; text: string }
   | { type: 'tool-call'; call: LlmToolCall }
-  | { type: 'usage'; inputTokens: number; outputTokens: number };
+  | {
+      type: 'usage';
+      inputTokens: number;
+      outputTokens: number;
+      /** Set when another provider than the one asked answered (a fallback): who to bill. */
+      provider?: string;
+      model?: string;
+    };
 
 export interface LlmProvider {
   readonly name: string;

@@ -260,6 +260,11 @@ describe('LLM fallback', () => {
       'assistant:Third answer, still the fallback.',
     ]);
     expect(report.call.status).toBe('finished');
+    // Tokens are billed to whoever produced them: the fallback's turns to the fallback.
+    const llmLines = report.call.cost.breakdown.filter((b: { kind: string }) => b.kind === 'llm');
+    expect(llmLines.map((b: { vendor: string; model: string }) => `${b.vendor}/${b.model}`)).toEqual(
+      expect.arrayContaining(['openai/gpt-4o-mini', 'openai-compatible/llama3.1:8b']),
+    );
     expect(cs.receiver.schemaErrors).toEqual([]);
   }, 60_000);
 });

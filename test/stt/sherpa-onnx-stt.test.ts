@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../src/providers/provider-error.js';
+import { readOnnxMetadata } from '../../src/providers/sherpa-onnx/onnx-metadata.js';
 import { createSherpaOnnxStt, detectSttModel } from '../../src/stt/sherpa-onnx/index.js';
-import { readOnnxMetadata } from '../../src/stt/sherpa-onnx/onnx-metadata.js';
 import type { SttEvent, SttStream } from '../../src/stt/stt.js';
 import {
   toneBursts,

@@ -16,6 +16,8 @@ export class FallbackLlm implements LlmProvider {
     private readonly fallback: LlmProvider,
     private readonly fallbackModel: string,
     private readonly report: ReportError,
+    /** The fallback's name in the assistant (`assistantFallback.provider`), used for billing. */
+    private readonly fallbackName: string = fallback.name,
   ) {}
 
   get name(): string {
@@ -33,6 +35,11 @@ export class FallbackLlm implements LlmProvider {
         this.report(switchedError(error, this.fallback.name));
       }
     }
-    yield* this.fallback.chat({ ...request, model: this.fallbackModel }, signal);
+    for await (const chunk of this.fallback.chat({ ...request, model: this.fallbackModel }, signal)) {
+      // Tokens are billed to the provider and model that produced them.
+      yield chunk.type === 'usage'
+        ? { ...chunk, provider: this.fallbackName, model: this.fallbackModel }
+        : chunk;
+    }
   }
 }

@@ -3,7 +3,7 @@
  * Positions are sample counts at MODEL_RATE on the caller's clock (audio pushed; no padding).
  */
 import type { ProviderError } from '../../providers/provider-error.js';
-import type { SherpaRecognizerResult } from './native.js';
+import type { SherpaRecognizerResult } from '../../providers/sherpa-onnx/native.js';
 
 /** The rate recognisers are fed at: every supported model's feature rate. */
 export const MODEL_RATE = 16000;

@@ -4,9 +4,9 @@
  * order. The event loop never waits for a decode.
  */
 import { ProviderError } from '../../providers/provider-error.js';
+import type { SherpaOfflineRecognizer, SherpaRecognizerResult } from '../../providers/sherpa-onnx/native.js';
 import type { DecoderSink, SttDecoder } from './decoder.js';
 import { MODEL_RATE } from './decoder.js';
-import type { SherpaOfflineRecognizer, SherpaRecognizerResult } from './native.js';
 
 function concat(chunks: readonly Float32Array[], total: number): Float32Array {
   const out = new Float32Array(total);

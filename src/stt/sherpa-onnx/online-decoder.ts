@@ -11,9 +11,13 @@
  * back to the caller's clock by taking the padding out.
  */
 import { ProviderError } from '../../providers/provider-error.js';
+import type {
+  SherpaOnlineRecognizer,
+  SherpaOnlineStream,
+  SherpaRecognizerResult,
+} from '../../providers/sherpa-onnx/native.js';
 import type { DecoderSink, SttDecoder } from './decoder.js';
 import { MODEL_RATE } from './decoder.js';
-import type { SherpaOnlineRecognizer, SherpaOnlineStream, SherpaRecognizerResult } from './native.js';
 
 export class OnlineDecoder implements SttDecoder {
   private readonly stream: SherpaOnlineStream;

@@ -12,17 +12,21 @@
  */
 import { LinearResampler } from '../../audio/resampler.js';
 import { ProviderError } from '../../providers/provider-error.js';
-import { EventQueue } from '../event-queue.js';
-import type { SttEvent, SttOptions, SttProvider, SttStream } from '../stt.js';
-import { type DecoderSink, MODEL_RATE, type SttDecoder } from './decoder.js';
-import { assertModelDir, type ModelErrorContext, resolveModelDir } from './model-dir.js';
-import { detectSttModel, type SttModelLayout } from './model-layout.js';
+import {
+  assertModelDir,
+  type ModelErrorContext,
+  resolveModelDir,
+} from '../../providers/sherpa-onnx/model-dir.js';
 import {
   loadSherpaOnnx,
   type SherpaOfflineRecognizer,
   type SherpaOnlineRecognizer,
   type SherpaRecognizerResult,
-} from './native.js';
+} from '../../providers/sherpa-onnx/native.js';
+import { EventQueue } from '../event-queue.js';
+import type { SttEvent, SttOptions, SttProvider, SttStream } from '../stt.js';
+import { type DecoderSink, MODEL_RATE, type SttDecoder } from './decoder.js';
+import { detectSttModel, type SttModelLayout } from './model-layout.js';
 import { OfflineDecoder } from './offline-decoder.js';
 import { OnlineDecoder } from './online-decoder.js';
 

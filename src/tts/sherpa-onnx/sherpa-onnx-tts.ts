@@ -11,9 +11,13 @@
  */
 import { LinearResampler } from '../../audio/resampler.js';
 import { ProviderError } from '../../providers/provider-error.js';
+import {
+  assertModelDir,
+  type ModelErrorContext,
+  resolveModelDir,
+} from '../../providers/sherpa-onnx/model-dir.js';
+import { loadSherpaOnnx, type SherpaOfflineTts } from '../../providers/sherpa-onnx/native.js';
 import { EventQueue } from '../../stt/event-queue.js';
-import { assertModelDir, type ModelErrorContext, resolveModelDir } from '../../stt/sherpa-onnx/model-dir.js';
-import { loadSherpaOnnx, type SherpaOfflineTts } from '../../stt/sherpa-onnx/native.js';
 import { checkedSpeed, type TtsOptions, type TtsProvider } from '../tts.js';
 import { detectTtsVoice, type TtsVoiceLayout } from './voice-layout.js';
 

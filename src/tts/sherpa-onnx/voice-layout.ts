@@ -16,9 +16,9 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ModelErrorContext, modelError, presentFiles } from '../../stt/sherpa-onnx/model-dir.js';
-import type { SherpaConfig } from '../../stt/sherpa-onnx/native.js';
-import { missingKeys, readOnnxMetadata } from '../../stt/sherpa-onnx/onnx-metadata.js';
+import { type ModelErrorContext, modelError, presentFiles } from '../../providers/sherpa-onnx/model-dir.js';
+import type { SherpaConfig } from '../../providers/sherpa-onnx/native.js';
+import { missingKeys, readOnnxMetadata } from '../../providers/sherpa-onnx/onnx-metadata.js';
 
 export type TtsVoiceKind = 'kokoro' | 'vits-espeak' | 'vits-lexicon' | 'vits-characters';
 

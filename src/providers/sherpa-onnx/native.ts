@@ -1,4 +1,6 @@
 /**
+ * Shared by the sherpa-onnx STT (`src/stt/sherpa-onnx/`) and TTS (`src/tts/sherpa-onnx/`) providers.
+ *
  * Typed access to `sherpa-onnx-node` (a CommonJS native addon without type declarations),
  * loaded lazily so that importing a provider never loads onnxruntime until a model is used.
  * Only the calls Parley makes are typed; the shapes follow the package's `types.js`.

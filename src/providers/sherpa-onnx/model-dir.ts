@@ -5,7 +5,7 @@
  */
 import { access, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { ProviderError, type ProviderErrorType } from '../../providers/provider-error.js';
+import { ProviderError, type ProviderErrorType } from '../provider-error.js';
 
 const NAME = /^[A-Za-z0-9_.+-]+(\/[A-Za-z0-9_.+-]+)*$/;
 
