@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import {
   type Call,
@@ -10,7 +10,6 @@ import {
 } from '../../../browser-sdk/src/index.js';
 import { Deliveries } from '../components/Deliveries.js';
 import { LiveBadge } from '../components/LiveBadge.js';
-import { MetricsChart } from '../components/MetricsChart.js';
 import {
   Card,
   EmptyState,
@@ -25,6 +24,11 @@ import { eventOfPayload, messagesOf, messagesOfDelivery, turnLatencies } from '.
 import { formatDate, formatDuration, formatMs, formatUsd } from '../lib/format.js';
 import { useClient } from '../lib/session.js';
 import { useLiveEvents } from '../lib/use-live.js';
+
+// The chart library is most of the bundle's weight: loaded with the first call detail opened.
+const MetricsChart = lazy(() =>
+  import('../components/MetricsChart.js').then((m) => ({ default: m.MetricsChart })),
+);
 
 /** Whether the server has `GET /v1/calls/:id/events` (learnt from the first 404 "no route"). */
 let callEventsRoute = true;
@@ -302,7 +306,9 @@ export function CallDetailPage({ id }: { id: string }) {
                 <EmptyState title="No assistant turns yet" icon="▤" />
               </div>
             ) : (
-              <MetricsChart turns={turns} />
+              <Suspense fallback={<Spinner label="Loading chart" />}>
+                <MetricsChart turns={turns} />
+              </Suspense>
             )}
             {call.metrics ? (
               <div className="stats stats-sm">
