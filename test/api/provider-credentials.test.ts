@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProviderCredentialStore } from '../../src/tenancy/provider-credentials.js';
 import { SecretBox } from '../../src/tenancy/secret-box.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -96,6 +97,20 @@ describe('provider credentials (per-team keys, encrypted at rest)', () => {
     expect(foreign.statusCode).toBe(404);
     const del = await server.request(key, { method: 'DELETE', url: '/v1/provider-credentials/openai' });
     expect(del.statusCode).toBe(204);
+  });
+
+  it('a key sealed under another server key is reported and treated as missing, not a failure', async () => {
+    await put(key, 'elevenlabs', { apiKey: 'el-secret-5678' });
+    const unreadable: string[] = [];
+    const otherServer = new ProviderCredentialStore(
+      server.database.db,
+      new SecretBox('another-server-key-of-32-characters!'),
+      {},
+      (_team, provider) => unreadable.push(provider),
+    );
+    const lookup = await otherServer.lookupFor(teamId);
+    expect(lookup('elevenlabs')).toEqual({});
+    expect(unreadable).toContain('elevenlabs');
   });
 
   it('keys survive a restart (the server key is kept in the data directory)', async () => {
