@@ -57,6 +57,33 @@ export function CallsPage() {
     [assistants.data],
   );
   const rows = calls.data?.data ?? [];
+  const nextCursor = calls.data?.nextCursor ?? null;
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [moreError, setMoreError] = useState<unknown>(null);
+  const loadMore = async () => {
+    if (!nextCursor) return;
+    setLoadingMore(true);
+    setMoreError(null);
+    try {
+      const page = await client.listCalls({
+        limit: 50,
+        cursor: nextCursor,
+        ...(status ? { status } : {}),
+        ...(assistantId ? { assistantId } : {}),
+      });
+      setData((current) => ({
+        data: [
+          ...(current?.data ?? []),
+          ...page.data.filter((c) => !current?.data.some((d) => d.id === c.id)),
+        ],
+        nextCursor: page.nextCursor,
+      }));
+    } catch (error) {
+      setMoreError(error);
+    } finally {
+      setLoadingMore(false);
+    }
+  };
 
   return (
     <div className="page">
@@ -141,6 +168,20 @@ export function CallsPage() {
             </tbody>
           </table>
         )}
+        <ErrorBanner error={moreError} />
+        {nextCursor ? (
+          <div className="load-more">
+            <button
+              type="button"
+              className="btn btn-secondary"
+              data-testid="load-more-calls"
+              disabled={loadingMore}
+              onClick={() => void loadMore()}
+            >
+              {loadingMore ? 'Loading…' : 'Load older calls'}
+            </button>
+          </div>
+        ) : null}
       </Card>
     </div>
   );
