@@ -10,6 +10,7 @@ import { createLocalProviders } from './engine/local-providers.js';
 import type { EngineProviders } from './engine/providers.js';
 import { buildApp } from './http/app.js';
 import { LiveEventHub } from './live/live-events.js';
+import { PgLiveRelay } from './live/pg-live-relay.js';
 import type { SseStreamOptions } from './live/sse-stream.js';
 import { createLogger } from './logger.js';
 import { createProviderCatalog, type ProviderSource } from './providers/provider-catalog.js';
@@ -29,6 +30,8 @@ export interface Parley {
   calls: CallService;
   /** Every recorded call event, live (in this process). */
   live: LiveEventHub;
+  /** PostgreSQL only: relays live events between the processes sharing the database. */
+  liveRelay?: PgLiveRelay;
   /** Teams' provider keys (encrypted at rest). */
   credentials: ProviderCredentialStore;
   close(): Promise<void>;
@@ -57,6 +60,11 @@ export async function createParley(
     dashboard?: Partial<DashboardOptions>;
     /** Live event stream settings (tests: a short heartbeat). */
     liveStream?: Partial<SseStreamOptions>;
+    /**
+     * PostgreSQL only: live events across processes. The LISTEN connection's URL (default
+     * `config.databaseUrl`) and channel (default: from the schema); `false` turns it off.
+     */
+    liveRelay?: { connectionString?: string; channel?: string } | false;
   } = {},
 ): Promise<Parley> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -71,12 +79,22 @@ export async function createParley(
     ...options.dispatcher,
   });
   const live = new LiveEventHub((err) => logger.error({ err }, 'live event listener failed'));
+  const liveRelay =
+    database.kind === 'postgres' && options.liveRelay !== false
+      ? await PgLiveRelay.start({
+          db: database.db,
+          hub: live,
+          logger: logger.child({ component: 'live' }),
+          connectionString: options.liveRelay?.connectionString ?? config.databaseUrl,
+          channel: options.liveRelay?.channel,
+        })
+      : undefined;
   const outbox = new Outbox(
     database.db,
     dispatcher,
     logger.child({ component: 'webhooks' }),
     config.allowPrivateWebhooks,
-    live,
+    liveRelay ?? live,
   );
   const credentials = new ProviderCredentialStore(
     database.db,
@@ -144,12 +162,14 @@ export async function createParley(
     calls,
     credentials,
     live,
+    ...(liveRelay ? { liveRelay } : {}),
     close: async () => {
       // Live calls end first, with their terminal events, while the outbox can still deliver.
       await calls.close();
       await recordings.close();
       recovery.stop();
       await app.close();
+      await liveRelay?.close();
       await dispatcher.stop();
       await database.close();
     },

@@ -1,4 +1,5 @@
 import type { EventType } from '../assistants/assistant-schema.js';
+import type { Db } from '../db/database.js';
 import type { EventMessage } from '../webhooks/events/event-schemas.js';
 
 /**
@@ -6,12 +7,9 @@ import type { EventMessage } from '../webhooks/events/event-schemas.js';
  * it records, right after the transaction that stored it commits (so a subscriber never sees an
  * event that was rolled back), and `GET /v1/events/stream` forwards them to the dashboard.
  *
- * Scope: one process. Several Parley processes sharing one PostgreSQL database would each see
- * only the calls they run; across processes this hub would be fed by PostgreSQL
- * `LISTEN`/`NOTIFY` instead: the outbox's transaction issues `pg_notify('parley_events',
- * <event id>)` (delivered at commit, in commit order), and each process LISTENs and publishes
- * what it is told (reading the payload from `call_events` when it exceeds NOTIFY's 8 KB).
- * PGlite is single-process, so it needs nothing more than this.
+ * Scope: one process. On PostgreSQL, several Parley processes share the database, and
+ * `PgLiveRelay` (pg-live-relay.ts) feeds each hub the events the other processes record too,
+ * through `LISTEN`/`NOTIFY`. PGlite is single-process, so it needs nothing more than this hub.
  */
 export interface LiveEvent {
   teamId: string;
@@ -33,7 +31,13 @@ export type LiveListener = (event: LiveEvent) => void;
 
 /** What the outbox needs: somewhere to put recorded events. */
 export interface LiveEventPublisher {
+  /** After commit: an event of this process. */
   publish(event: LiveEvent): void;
+  /**
+   * Inside the recording transaction, after its events are inserted into `call_events`: tell
+   * other processes (PostgreSQL NOTIFY, delivered only if and when the transaction commits).
+   */
+  beforeCommit?(tx: Db, messages: readonly EventMessage[]): Promise<void>;
 }
 
 /**
@@ -43,6 +47,8 @@ export interface LiveEventPublisher {
  */
 export class LiveEventHub implements LiveEventPublisher {
   private readonly byTeam = new Map<string, Set<{ filter: LiveFilter; listener: LiveListener }>>();
+  private total = 0;
+  private readonly activity = new Set<(active: boolean) => void>();
 
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}
 
@@ -69,11 +75,41 @@ export class LiveEventHub implements LiveEventPublisher {
     }
     const entry = { filter, listener };
     set.add(entry);
+    if (++this.total === 1) this.activityChanged(true);
     return () => {
       const current = this.byTeam.get(filter.teamId);
       if (!current?.delete(entry)) return;
       if (current.size === 0) this.byTeam.delete(filter.teamId);
+      if (--this.total === 0) this.activityChanged(false);
     };
+  }
+
+  /**
+   * Calls `listener(true)` when the first subscriber arrives and `listener(false)` when the last
+   * one leaves (the cross-process relay LISTENs only in between). Returns the unregister function.
+   */
+  onActivityChange(listener: (active: boolean) => void): () => void {
+    this.activity.add(listener);
+    return () => this.activity.delete(listener);
+  }
+
+  /** Whether an event of this team and call would reach any subscriber. */
+  wants(teamId: string, callId: string): boolean {
+    const subscribers = this.byTeam.get(teamId);
+    if (!subscribers) return false;
+    for (const { filter } of subscribers)
+      if (filter.callId === undefined || filter.callId === callId) return true;
+    return false;
+  }
+
+  private activityChanged(active: boolean): void {
+    for (const listener of [...this.activity]) {
+      try {
+        listener(active);
+      } catch (error) {
+        this.onListenerError(error);
+      }
+    }
   }
 
   /** Current subscriptions (of one team, or all). */

@@ -260,6 +260,8 @@ export class Outbox implements CallEventSink {
             })),
           )
           .execute();
+        // Other processes' live views (PostgreSQL NOTIFY: sent only if this transaction commits).
+        if (this.live?.beforeCommit) await this.live.beforeCommit(tx, events);
       }
       await insertDeliveries(tx, deliveries);
     });
