@@ -115,6 +115,8 @@ export async function createParley(
       credentials,
       modelsDir: config.modelsDir,
       localLlm: { threads: config.localLlmThreads, contextSize: config.localLlmContextSize },
+      allowPrivateBaseUrls: config.allowPrivateWebhooks,
+      env: options.env ?? process.env,
     });
   }
   const recovery = new CallRecovery(database.db, outbox, logger.child({ component: 'calls' }), {

@@ -2,7 +2,11 @@ import type { AssistantSpec } from '../assistants/assistant-schema.js';
 import type { EngineProviders } from '../engine/providers.js';
 import type { LlmProvider } from '../llm/llm.js';
 import type { SttProvider } from '../stt/stt.js';
-import { credentialLookup, type ProviderCredentialStore } from '../tenancy/provider-credentials.js';
+import {
+  type CredentialLookup,
+  credentialLookup,
+  type ProviderCredentialStore,
+} from '../tenancy/provider-credentials.js';
 import type { TtsProvider } from '../tts/tts.js';
 import { FallbackLlm } from './fallback/fallback-llm.js';
 import { FallbackStt } from './fallback/fallback-stt.js';
@@ -29,6 +33,24 @@ export interface ProviderCatalogOptions {
   modelsDir: string;
   localLlm?: { threads: number; contextSize: number };
   env?: NodeJS.ProcessEnv;
+  /**
+   * Whether a team's provider base URL may reach private/loopback addresses (the server's
+   * `PARLEY_ALLOW_PRIVATE_WEBHOOKS`). Default false. Operator (environment) base URLs are never
+   * guarded.
+   */
+  allowPrivateBaseUrls?: boolean;
+}
+
+/**
+ * The credential lookup with the connection policy added: a base URL the team chose
+ * (`baseUrlFromTeam`) gets `guard`, so every connection to it is vetted by the SSRF guard at
+ * connect time; the operator's environment base URLs stay trusted.
+ */
+export function withConnectionPolicy(lookup: CredentialLookup, allowPrivate: boolean): CredentialLookup {
+  return (provider) => {
+    const c = lookup(provider);
+    return c.baseUrl && c.baseUrlFromTeam && !c.guard ? { ...c, guard: { allowPrivate } } : c;
+  };
 }
 
 export function createProviderCatalog(o: ProviderCatalogOptions): ProviderSource {
@@ -36,7 +58,7 @@ export function createProviderCatalog(o: ProviderCatalogOptions): ProviderSource
   return {
     async forTeam(teamId) {
       const credentials = o.credentials
-        ? await o.credentials.lookupFor(teamId)
+        ? withConnectionPolicy(await o.credentials.lookupFor(teamId), o.allowPrivateBaseUrls ?? false)
         : credentialLookup(new Map(), env);
       return teamProviders(o.local, {
         credentials,
@@ -141,7 +163,14 @@ export function teamProviders(local: EngineProviders, ctx: ProviderContext): Eng
       if (!fallback || !report) return primary;
       return withFallback(
         primary,
-        () => new FallbackLlm(primary, llmFor(assistant, fallback.provider), fallback.model, report),
+        () =>
+          new FallbackLlm(
+            primary,
+            llmFor(assistant, fallback.provider),
+            fallback.model,
+            report,
+            fallback.provider,
+          ),
         report,
         'llm_error',
         fallback.provider,

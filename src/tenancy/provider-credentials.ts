@@ -4,8 +4,8 @@ import type { SecretBox } from './secret-box.js';
 
 /**
  * Cloud provider keys: a team's own (encrypted at rest, `PUT /v1/provider-credentials/:provider`)
- * or the operator's environment. A team's entry wins over the environment, field by field
- * (a team may set only a base URL and use the operator's key, or the reverse).
+ * or the operator's environment. A team's entry wins over the environment: a key alone uses the
+ * operator's base URL (if any); a base URL alone gets no operator key (see `credentialLookup`).
  */
 export const CREDENTIAL_PROVIDERS = [
   'openai',
@@ -134,7 +134,11 @@ export class ProviderCredentialStore {
   }
 }
 
-/** A team's own credentials first, field by field, then the environment's. */
+/**
+ * A team's own credentials first, then the environment's. The operator's key goes only to the
+ * operator's endpoint: a team that sets its own base URL brings its own key (or none, for a
+ * server that needs none), so the operator's key is never sent to a host a tenant chose.
+ */
 export function credentialLookup(
   team: ReadonlyMap<string, ProviderCredentials>,
   env: NodeJS.ProcessEnv,
@@ -142,8 +146,12 @@ export function credentialLookup(
   return (provider) => {
     const e = credentialEnvironment[provider];
     const own = team.get(provider) ?? {};
-    const apiKey = own.apiKey ?? e.apiKey.map((name) => env[name]).find(Boolean);
+    const apiKey = own.apiKey ?? (own.baseUrl ? undefined : e.apiKey.map((name) => env[name]).find(Boolean));
     const baseUrl = own.baseUrl ?? (env[e.baseUrl] || undefined);
-    return { ...(apiKey ? { apiKey } : {}), ...(baseUrl ? { baseUrl } : {}) };
+    return {
+      ...(apiKey ? { apiKey } : {}),
+      ...(baseUrl ? { baseUrl } : {}),
+      ...(own.baseUrl ? { baseUrlFromTeam: true } : {}),
+    };
   };
 }

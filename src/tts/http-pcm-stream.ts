@@ -10,12 +10,15 @@
  *   with the signal's reason (an `AbortError`), never with a `ProviderError`.
  * - HTTP errors map onto `ProviderError` (`tts_error`) the same way for every provider; each
  *   adapter only says how to read its own error body.
+ * - `dispatcher` (the SSRF-guarded Agent when the base URL is a team's) carries the connection;
+ *   a refused destination is a non-retryable `ssrf_refused`.
  *
  * (Lives in the ElevenLabs folder for now; it belongs in `src/tts/` next to `wav-process.ts`.)
  */
 import { endianness } from 'node:os';
-import { errors, request } from 'undici';
+import { type Dispatcher, errors, request } from 'undici';
 import { LinearResampler } from '../audio/resampler.js';
+import { ssrfRefusal } from '../providers/credentials.js';
 import { ProviderError } from '../providers/provider-error.js';
 import { checkedSpeed, type TtsOptions } from './tts.js';
 
@@ -151,6 +154,8 @@ export interface PcmHttpRequest {
   signal: AbortSignal;
   /** A readable message from the provider's error body (JSON of its own shape, or text). */
   errorMessage(status: number, body: string): string;
+  /** The connection's dispatcher (see `guardedDispatcher`); undici's global one when unset. */
+  dispatcher?: Dispatcher | undefined;
 }
 
 const ERROR_BODY_LIMIT = 16 * 1024;
@@ -214,9 +219,12 @@ export async function* streamPcmOverHttp(r: PcmHttpRequest): AsyncGenerator<Int1
       signal: r.signal,
       headersTimeout: r.timeoutMs,
       bodyTimeout: r.timeoutMs,
+      ...(r.dispatcher ? { dispatcher: r.dispatcher } : {}),
     });
   } catch (error) {
     r.signal.throwIfAborted();
+    const refused = ssrfRefusal(error, 'tts_error', r.provider);
+    if (refused) throw refused;
     if (isTimeout(error)) {
       throw ttsError(r.provider, 'timeout', `no response within ${r.timeoutMs} ms`, true, error);
     }

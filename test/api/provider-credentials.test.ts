@@ -46,7 +46,7 @@ describe('provider credentials (per-team keys, encrypted at rest)', () => {
     expect(server.logs.join('')).not.toContain(secret);
   });
 
-  it("a team's key wins over the environment, field by field; the other team sees the environment's", async () => {
+  it("a team's key wins over the environment; the other team sees the environment's", async () => {
     const mine = await server.parley.credentials.lookupFor(teamId);
     expect(mine('openai')).toEqual({ apiKey: secret });
     const { teamId: otherTeam } = await server.createTeam('other');
@@ -55,6 +55,14 @@ describe('provider credentials (per-team keys, encrypted at rest)', () => {
     expect(theirs('anthropic')).toEqual({});
     const list = await server.request(otherKey, { method: 'GET', url: '/v1/provider-credentials' });
     expect(list.json().data).toEqual([]);
+  });
+
+  it("a team's own base URL never receives the operator's key", async () => {
+    const { key: k, teamId: t } = await server.createTeam('own-url');
+    const res = await put(k, 'openai', { baseUrl: 'https://1.1.1.1/v1' });
+    expect(res.statusCode).toBe(200);
+    const lookup = await server.parley.credentials.lookupFor(t);
+    expect(lookup('openai')).toEqual({ baseUrl: 'https://1.1.1.1/v1', baseUrlFromTeam: true });
   });
 
   it('a ciphertext moved to another team or sealed under another key does not open', () => {

@@ -8,7 +8,7 @@ import { startAnthropicFake } from '../../src/testing/provider-fakes/anthropic.j
 import { startGeminiFake } from '../../src/testing/provider-fakes/gemini.js';
 import type { LlmFake } from '../../src/testing/provider-fakes/openai.js';
 import { startOpenAiFake } from '../../src/testing/provider-fakes/openai.js';
-import { api, type CallServer, Client, startCallServer } from './support.js';
+import { api, type CallServer, Client, callEvents, startCallServer } from './support.js';
 
 /**
  * Web calls on the cloud LLM providers: the server's own provider catalog (as `parley serve`
@@ -89,12 +89,7 @@ async function createAssistant(body: Record<string, unknown>) {
   return res.json._id as string;
 }
 
-const eventsOf = (callId: string) =>
-  cs.receiver
-    .accepted()
-    .filter((e) => e.message.call.id === callId)
-    .sort((a, b) => a.message.sequence - b.message.sequence)
-    .map((e) => e.message);
+const eventsOf = (callId: string) => callEvents(cs, callId);
 
 async function runCall(assistantId: string, userTurns: string[], beforeTurn?: (index: number) => void) {
   const created = await api(cs, 'POST', '/v1/calls', { assistantId });

@@ -12,7 +12,7 @@ import { startOpenAiTtsFake } from '../../src/testing/provider-fakes/openai-tts.
 import type { PcmTtsFake } from '../../src/testing/provider-fakes/pcm-tts-fake.js';
 import { toneBursts, writeCharacterVitsModel, writeToneCtcModel } from '../../src/testing/sherpa-models.js';
 import { createFliteTts } from '../../src/tts/flite/index.js';
-import { api, type CallServer, Client, startCallServer } from './support.js';
+import { api, type CallServer, Client, callEvents, startCallServer } from './support.js';
 
 /**
  * Web calls on each cloud and model-file TTS provider: the server's own provider catalog, the
@@ -45,12 +45,7 @@ afterAll(async () => {
   await rm(modelsDir, { recursive: true, force: true });
 });
 
-const eventsOf = (callId: string) =>
-  cs.receiver
-    .accepted()
-    .filter((e) => e.message.call.id === callId)
-    .sort((a, b) => a.message.sequence - b.message.sequence)
-    .map((e) => e.message);
+const eventsOf = (callId: string) => callEvents(cs, callId);
 
 async function textCallWithAudio(assistant: Record<string, unknown>) {
   const created = await api(cs, 'POST', '/v1/assistants', {

@@ -58,6 +58,16 @@ export async function startCallServer(
   };
 }
 
+/** The events the receiver accepted for one call, in sequence order (their `message`). */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary event fields
+export function callEvents(cs: CallServer, callId: string): any[] {
+  return cs.receiver
+    .accepted()
+    .filter((e) => e.message.call.id === callId)
+    .sort((a, b) => a.message.sequence - b.message.sequence)
+    .map((e) => e.message);
+}
+
 export async function api(cs: CallServer, method: string, path: string, body?: unknown) {
   const res = await fetch(cs.baseUrl + path, {
     method,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeLlm, fakeProviders, frames } from '../../src/testing/fake-providers.js';
-import { api, type CallServer, Client, startCallServer } from './support.js';
+import { api, type CallServer, Client, callEvents, startCallServer } from './support.js';
 
 /** Over a real WebSocket, with the real webhook outbox delivering to a loopback receiver. */
 let cs: CallServer;
@@ -23,12 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => cs?.close());
 
-const eventTypes = (callId: string) =>
-  cs.receiver
-    .accepted()
-    .filter((e) => e.message.call.id === callId)
-    .sort((a, b) => a.message.sequence - b.message.sequence)
-    .map((e) => e.message.type as string);
+const eventTypes = (callId: string) => callEvents(cs, callId).map((m) => m.type as string);
 
 const waitForReport = (callId: string) =>
   cs.receiver.waitFor(

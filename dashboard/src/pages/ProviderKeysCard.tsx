@@ -38,8 +38,8 @@ export function ProviderKeysCard() {
     <Card title="Provider keys">
       <p className="muted">
         Keys for the cloud providers this team's assistants use. They are encrypted at rest and never shown
-        again: only their last four characters. A team's key or base URL wins over the server's environment,
-        field by field.
+        again: only their last four characters. A team's key or base URL wins over the server's environment;
+        with its own base URL a team brings its own key (the server's key is never sent elsewhere).
       </p>
       {list.error ? <ErrorBanner error={list.error} /> : null}
       {!list.data && !list.error ? (

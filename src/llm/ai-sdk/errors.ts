@@ -1,4 +1,5 @@
 import { APICallError, RetryError } from 'ai';
+import { ssrfRefusal } from '../../providers/credentials.js';
 import { ProviderError } from '../../providers/provider-error.js';
 
 /**
@@ -6,7 +7,9 @@ import { ProviderError } from '../../providers/provider-error.js';
  * 429 → `rate_limited` (retryable); 5xx, 408, 409, Anthropic's 529 → `server_error`
  * (retryable); 401/403 → `unauthorized`; 400/404/413/422 and other 4xx → `invalid_request`
  * (not retryable; "context length exceeded" is one of these); network failures and streams
- * cut mid-way → `connection_lost` (retryable); a malformed response → `bad_response` (retryable).
+ * cut mid-way → `connection_lost` (retryable); a malformed response → `bad_response` (retryable);
+ * a connection the SSRF guard refused (a team's base URL reaching a private address) →
+ * `ssrf_refused` (not retryable).
  */
 export function toLlmProviderError(error: unknown, provider: string): ProviderError {
   if (error instanceof ProviderError) return error;
@@ -14,6 +17,9 @@ export function toLlmProviderError(error: unknown, provider: string): ProviderEr
     new ProviderError({ type: 'llm_error', code, message, provider, retryable, cause: error });
 
   if (RetryError.isInstance(error)) return toLlmProviderError(error.lastError, provider);
+
+  const refused = ssrfRefusal(error, 'llm_error', provider);
+  if (refused) return refused;
 
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;

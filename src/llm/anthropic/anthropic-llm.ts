@@ -1,5 +1,5 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
-import type { ProviderCredentials } from '../../providers/credentials.js';
+import { guardedFetch, type ProviderCredentials } from '../../providers/credentials.js';
 import { AiSdkLlm, defaultLlmTimeoutMs } from '../ai-sdk/ai-sdk-llm.js';
 import type { LlmProvider } from '../llm.js';
 
@@ -22,6 +22,7 @@ export function createAnthropicLlm(options: AnthropicLlmOptions = {}): LlmProvid
   const anthropic = createAnthropic({
     apiKey: options.apiKey,
     baseURL: options.baseUrl ?? defaultAnthropicLlmOptions.baseUrl,
+    fetch: guardedFetch(options.guard),
   });
   return new AiSdkLlm({
     name: 'anthropic',

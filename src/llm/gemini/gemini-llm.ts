@@ -1,5 +1,5 @@
 import { createGoogleGenerativeAI } from '@ai-sdk/google';
-import type { ProviderCredentials } from '../../providers/credentials.js';
+import { guardedFetch, type ProviderCredentials } from '../../providers/credentials.js';
 import { AiSdkLlm, defaultLlmTimeoutMs } from '../ai-sdk/ai-sdk-llm.js';
 import type { LlmProvider } from '../llm.js';
 
@@ -22,6 +22,7 @@ export function createGeminiLlm(options: GeminiLlmOptions = {}): LlmProvider {
   const google = createGoogleGenerativeAI({
     apiKey: options.apiKey,
     baseURL: options.baseUrl ?? defaultGeminiLlmOptions.baseUrl,
+    fetch: guardedFetch(options.guard),
   });
   return new AiSdkLlm({
     name: 'gemini',

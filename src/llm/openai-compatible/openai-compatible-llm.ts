@@ -1,5 +1,5 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import type { ProviderCredentials } from '../../providers/credentials.js';
+import { guardedFetch, type ProviderCredentials } from '../../providers/credentials.js';
 import { ProviderError } from '../../providers/provider-error.js';
 import { AiSdkLlm, defaultLlmTimeoutMs } from '../ai-sdk/ai-sdk-llm.js';
 import type { LlmProvider } from '../llm.js';
@@ -39,7 +39,13 @@ export function createOpenAiCompatibleLlm(options: OpenAiCompatibleLlmOptions): 
       retryable: false,
     });
   }
-  const provider = createOpenAICompatible({ name, baseURL, apiKey: options.apiKey, includeUsage: true });
+  const provider = createOpenAICompatible({
+    name,
+    baseURL,
+    apiKey: options.apiKey,
+    includeUsage: true,
+    fetch: guardedFetch(options.guard),
+  });
   return new AiSdkLlm({
     name,
     model: (id) => provider.chatModel(id),

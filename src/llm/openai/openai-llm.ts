@@ -1,5 +1,5 @@
 import { createOpenAI } from '@ai-sdk/openai';
-import type { ProviderCredentials } from '../../providers/credentials.js';
+import { guardedFetch, type ProviderCredentials } from '../../providers/credentials.js';
 import { AiSdkLlm, defaultLlmTimeoutMs } from '../ai-sdk/ai-sdk-llm.js';
 import type { LlmProvider } from '../llm.js';
 
@@ -26,6 +26,7 @@ export function createOpenAiLlm(options: OpenAiLlmOptions = {}): LlmProvider {
   const openai = createOpenAI({
     apiKey: options.apiKey,
     baseURL: options.baseUrl ?? defaultOpenAiLlmOptions.baseUrl,
+    fetch: guardedFetch(options.guard),
   });
   return new AiSdkLlm({
     name: 'openai',

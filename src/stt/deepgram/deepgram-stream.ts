@@ -1,11 +1,12 @@
 /** One Deepgram live-transcription socket behind the `SttStream` interface. */
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
+import { guardedSocket, ssrfRefusal } from '../../providers/credentials.js';
 import type { ProviderError } from '../../providers/provider-error.js';
 import { EventQueue } from '../event-queue.js';
 import type { SttEvent, SttOptions, SttStream } from '../stt.js';
 import type { ResolvedDeepgramOptions } from './deepgram-stt.js';
-import { closeError, deepgramError, upgradeDetail, upgradeError } from './errors.js';
+import { closeError, DEEPGRAM, deepgramError, upgradeDetail, upgradeError } from './errors.js';
 import { type DeepgramResults, parseDeepgramMessage } from './messages.js';
 
 const MAX_ERROR_BODY_BYTES = 4096;
@@ -67,10 +68,19 @@ export class DeepgramStream implements SttStream {
       this.fail(deepgramError('unauthorized', 'no Deepgram API key configured', false));
       return;
     }
+    // A team's base URL: the host is vetted at connect time (a literal IP here, a name in `lookup`).
+    const { lookup, refused } = guardedSocket(o.guard, url);
+    if (refused) {
+      this.fail(
+        ssrfRefusal(refused, 'stt_error', DEEPGRAM) ?? deepgramError('ssrf_refused', refused.message, false),
+      );
+      return;
+    }
     signal.addEventListener('abort', this.onAbort, { once: true });
     const ws = new WebSocket(url, {
       headers: { Authorization: `Token ${o.apiKey}` },
       perMessageDeflate: false,
+      ...(lookup ? { lookup } : {}),
     });
     this.ws = ws;
     this.arm('upgrade');
@@ -81,6 +91,11 @@ export class DeepgramStream implements SttStream {
     ws.on('unexpected-response', (req, res) => this.onRefused(req, res));
     ws.on('error', (error) => {
       if (this.state === 'done') return;
+      const refusal = ssrfRefusal(error, 'stt_error', DEEPGRAM);
+      if (refusal) {
+        this.fail(refusal);
+        return;
+      }
       const during = this.state === 'connecting' ? 'connecting to' : 'talking to';
       this.fail(
         deepgramError(

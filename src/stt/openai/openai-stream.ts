@@ -1,5 +1,6 @@
 /** One OpenAI STT stream: buffers each utterance and transcribes it on flush, in order. */
 import { encodeWav } from '../../audio/wav.js';
+import { guardedDispatcher } from '../../providers/credentials.js';
 import { ProviderError } from '../../providers/provider-error.js';
 import { EventQueue } from '../event-queue.js';
 import type { SttEvent, SttOptions, SttStream } from '../stt.js';
@@ -135,6 +136,7 @@ export class OpenAiSttStream implements SttStream {
         logprobs: model.startsWith('gpt-4o'),
         timeoutMs: this.o.timeoutMs,
         signal: this.controller.signal,
+        dispatcher: guardedDispatcher(this.o.guard),
         onText: (text) => {
           if (this.state !== 'done' && text.trim()) this.queue.push({ type: 'partial', text: text.trim() });
         },

@@ -4,12 +4,14 @@
  * Server-Sent Events `transcript.text.delta` / `transcript.text.done` (parsed by
  * eventsource-parser). A stall (no reply byte for `timeoutMs`, plus upload time for the first)
  * fails with a retryable `timeout`;
- * the caller's abort rejects with an `AbortError`, never a `ProviderError`.
+ * the caller's abort rejects with an `AbortError`, never a `ProviderError`. A destination the SSRF
+ * guard refuses (`dispatcher`, for a team's base URL) is a non-retryable `ssrf_refused`.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { createParser } from 'eventsource-parser';
-import { FormData, fetch } from 'undici';
+import { type Dispatcher, FormData, fetch } from 'undici';
+import { ssrfRefusal } from '../../providers/credentials.js';
 import { ProviderError } from '../../providers/provider-error.js';
 import { httpError, openAiError } from './errors.js';
 
@@ -28,6 +30,8 @@ export interface TranscriptionRequest {
   signal: AbortSignal;
   /** With `stream`: the text so far, after each delta. */
   onText?(textSoFar: string): void;
+  /** The SSRF-guarded Agent when the base URL is a team's (see `guardedDispatcher`). */
+  dispatcher?: Dispatcher | undefined;
 }
 
 export interface Transcription {
@@ -91,6 +95,7 @@ export async function transcribe(r: TranscriptionRequest): Promise<Transcription
       },
       body: form,
       signal,
+      ...(r.dispatcher ? { dispatcher: r.dispatcher } : {}),
     });
     responded = true;
     touch();
@@ -111,6 +116,8 @@ export async function transcribe(r: TranscriptionRequest): Promise<Transcription
     if (stall.signal.aborted)
       throw openAiError('timeout', `OpenAI sent nothing for ${r.timeoutMs} ms`, true, error);
     if (error instanceof ProviderError) throw error;
+    const refused = ssrfRefusal(error, 'stt_error', 'openai');
+    if (refused) throw refused;
     const detail =
       error instanceof Error
         ? error.cause instanceof Error

@@ -8,7 +8,12 @@
  * in -1 … 1 around 0 = normal; the multiplier is mapped onto it linearly (0.6 → -0.8, 1.5 → +1),
  * which is approximate: Cartesia does not document what its steps mean in time.
  */
-import type { ProviderCredentials } from '../../providers/credentials.js';
+import type { Dispatcher } from 'undici';
+import {
+  type ConnectionGuard,
+  guardedDispatcher,
+  type ProviderCredentials,
+} from '../../providers/credentials.js';
 import { checkedTtsRequest, parseJson, shortText, streamPcmOverHttp, ttsError } from '../http-pcm-stream.js';
 import type { TtsOptions, TtsProvider } from '../tts.js';
 
@@ -67,12 +72,15 @@ function speedFields(model: string, speed: number): Record<string, unknown> {
 
 export class CartesiaTts implements TtsProvider {
   readonly name = PROVIDER;
+  /** The SSRF-guarded Agent when the base URL is a team's; undici's global one otherwise. */
+  private readonly dispatcher: Dispatcher | undefined;
   private readonly o: Required<CartesiaTtsOptions> & { baseUrl: string };
 
   constructor(
     private readonly apiKey: string,
-    options: CartesiaTtsOptions & { baseUrl?: string } = {},
+    options: CartesiaTtsOptions & { baseUrl?: string; guard?: ConnectionGuard } = {},
   ) {
+    this.dispatcher = guardedDispatcher(options.guard);
     const d = defaultCartesiaTtsOptions;
     this.o = {
       baseUrl: (options.baseUrl ?? d.baseUrl).replace(/\/+$/, ''),
@@ -116,6 +124,7 @@ export class CartesiaTts implements TtsProvider {
       timeoutMs: this.o.timeoutMs,
       signal,
       errorMessage,
+      dispatcher: this.dispatcher,
     });
   }
 }

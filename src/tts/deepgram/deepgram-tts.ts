@@ -6,7 +6,12 @@
  * Aura names voice and model together (`aura-2-<voice>-<language>`), so `options.voice` and
  * `options.model` both take a full Aura model name; `voice` wins when both are given.
  */
-import type { ProviderCredentials } from '../../providers/credentials.js';
+import type { Dispatcher } from 'undici';
+import {
+  type ConnectionGuard,
+  guardedDispatcher,
+  type ProviderCredentials,
+} from '../../providers/credentials.js';
 import { checkedTtsRequest, parseJson, shortText, streamPcmOverHttp, ttsError } from '../http-pcm-stream.js';
 import type { TtsOptions, TtsProvider } from '../tts.js';
 
@@ -50,12 +55,15 @@ function errorMessage(_status: number, body: string): string {
 
 export class DeepgramTts implements TtsProvider {
   readonly name = PROVIDER;
+  /** The SSRF-guarded Agent when the base URL is a team's; undici's global one otherwise. */
+  private readonly dispatcher: Dispatcher | undefined;
   private readonly o: Required<DeepgramTtsOptions> & { baseUrl: string };
 
   constructor(
     private readonly apiKey: string,
-    options: DeepgramTtsOptions & { baseUrl?: string } = {},
+    options: DeepgramTtsOptions & { baseUrl?: string; guard?: ConnectionGuard } = {},
   ) {
+    this.dispatcher = guardedDispatcher(options.guard);
     this.o = {
       baseUrl: (options.baseUrl ?? defaultDeepgramTtsOptions.baseUrl).replace(/\/+$/, ''),
       model: options.model ?? defaultDeepgramTtsOptions.model,
@@ -89,6 +97,7 @@ export class DeepgramTts implements TtsProvider {
       timeoutMs: this.o.timeoutMs,
       signal,
       errorMessage,
+      dispatcher: this.dispatcher,
     });
   }
 }

@@ -4,7 +4,12 @@
  * ElevenLabs produces raw PCM16 at 8, 16, 22.05, 24, 44.1 and 48 kHz, so the requested rate is
  * asked for directly (`pcm_8000` / `pcm_16000`) and nothing is resampled.
  */
-import type { ProviderCredentials } from '../../providers/credentials.js';
+import type { Dispatcher } from 'undici';
+import {
+  type ConnectionGuard,
+  guardedDispatcher,
+  type ProviderCredentials,
+} from '../../providers/credentials.js';
 import { checkedTtsRequest, parseJson, shortText, streamPcmOverHttp, ttsError } from '../http-pcm-stream.js';
 import type { TtsOptions, TtsProvider } from '../tts.js';
 
@@ -64,12 +69,15 @@ function errorMessage(_status: number, body: string): string {
 
 export class ElevenLabsTts implements TtsProvider {
   readonly name = PROVIDER;
+  /** The SSRF-guarded Agent when the base URL is a team's; undici's global one otherwise. */
+  private readonly dispatcher: Dispatcher | undefined;
   private readonly o: Required<ElevenLabsTtsOptions> & { baseUrl: string };
 
   constructor(
     private readonly apiKey: string,
-    options: ElevenLabsTtsOptions & { baseUrl?: string } = {},
+    options: ElevenLabsTtsOptions & { baseUrl?: string; guard?: ConnectionGuard } = {},
   ) {
+    this.dispatcher = guardedDispatcher(options.guard);
     this.o = {
       baseUrl: (options.baseUrl ?? defaultElevenLabsTtsOptions.baseUrl).replace(/\/+$/, ''),
       voice: options.voice ?? defaultElevenLabsTtsOptions.voice,
@@ -103,6 +111,7 @@ export class ElevenLabsTts implements TtsProvider {
       timeoutMs: this.o.timeoutMs,
       signal,
       errorMessage,
+      dispatcher: this.dispatcher,
     });
   }
 }

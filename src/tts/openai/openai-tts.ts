@@ -4,7 +4,12 @@
  * 8 or 16 kHz chunk by chunk (`LinearResampler` keeps its filter state across chunks, so the
  * result is the same as resampling the whole response at once).
  */
-import type { ProviderCredentials } from '../../providers/credentials.js';
+import type { Dispatcher } from 'undici';
+import {
+  type ConnectionGuard,
+  guardedDispatcher,
+  type ProviderCredentials,
+} from '../../providers/credentials.js';
 import { checkedTtsRequest, parseJson, shortText, streamPcmOverHttp, ttsError } from '../http-pcm-stream.js';
 import type { TtsOptions, TtsProvider } from '../tts.js';
 
@@ -56,12 +61,15 @@ function errorMessage(_status: number, body: string): string {
 
 export class OpenAiTts implements TtsProvider {
   readonly name = PROVIDER;
+  /** The SSRF-guarded Agent when the base URL is a team's; undici's global one otherwise. */
+  private readonly dispatcher: Dispatcher | undefined;
   private readonly o: Required<OpenAiTtsOptions> & { baseUrl: string };
 
   constructor(
     private readonly apiKey: string | undefined,
-    options: OpenAiTtsOptions & { baseUrl?: string } = {},
+    options: OpenAiTtsOptions & { baseUrl?: string; guard?: ConnectionGuard } = {},
   ) {
+    this.dispatcher = guardedDispatcher(options.guard);
     this.o = {
       baseUrl: (options.baseUrl ?? defaultOpenAiTtsOptions.baseUrl).replace(/\/+$/, ''),
       voice: options.voice ?? defaultOpenAiTtsOptions.voice,
@@ -92,6 +100,7 @@ export class OpenAiTts implements TtsProvider {
       timeoutMs: this.o.timeoutMs,
       signal,
       errorMessage,
+      dispatcher: this.dispatcher,
     });
   }
 }
