@@ -180,7 +180,8 @@ export function teamProviders(local: EngineProviders, ctx: ProviderContext): Eng
       const config = assistant.config.speech?.stt;
       const primary = sttFor(assistant, config?.provider ?? 'pocketsphinx', config?.model);
       const fallback = config?.fallback;
-      if (!fallback || !report) return primary;
+      if (!report) return primary;
+      if (!fallback) return new FallbackStt(primary, primary, {}, report);
       return withFallback(
         primary,
         () =>

@@ -244,6 +244,29 @@ describe('web calls on each STT provider', () => {
     expect(events.filter((m) => m.type === 'error')).toEqual([]);
   }, 60_000);
 
+  it('deepgram: a connection dropped mid-utterance is replaced; the utterance survives; one error event says so', async () => {
+    const fake = await startDeepgramSttFake({
+      script: [{ text: 'Book a table for two.' }],
+      disconnectAfterMs: 300,
+    });
+    closers.push(() => fake.close());
+    await api(cs, 'PUT', '/v1/provider-credentials/deepgram', {
+      apiKey: fake.apiKey,
+      baseUrl: fake.url.replace(/^ws:/, 'http:'),
+    });
+    fake.failNext('disconnect');
+    const { events, user } = await spokenCall(
+      { provider: 'deepgram' },
+      await fliteSpeech('book a table for two'),
+    );
+    expect(fake.connections).toHaveLength(2);
+    expect(user.text).toBe('Book a table for two.');
+    const errors = events.filter((m) => m.type === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].error).toMatchObject({ type: 'stt_error', provider: 'deepgram', retryable: true });
+    expect(errors[0].error.message).toContain('reconnected to deepgram');
+  }, 60_000);
+
   it('openai: the utterance is uploaded at end of turn and transcribed', async () => {
     const fake = await startOpenAiSttFake({ texts: ['Book a table for two.'] });
     closers.push(() => fake.close());

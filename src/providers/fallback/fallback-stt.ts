@@ -8,7 +8,9 @@ const REPLAY_LIMIT_MS = 10_000;
 /**
  * The primary STT stream until it reports a retryable `error` event, then a fallback stream for
  * the rest of the call. The audio of the utterance in progress (up to 10 s since the last
- * flush) is replayed into the fallback, so what the caller was saying is not lost.
+ * flush) is replayed into the fallback, so what the caller was saying is not lost. Without a
+ * configured fallback the catalog passes the primary itself: a dropped connection (a streaming
+ * STT's most common failure) is then answered by one new connection to the same provider.
  */
 export class FallbackStt implements SttProvider {
   constructor(
@@ -36,7 +38,9 @@ export class FallbackStt implements SttProvider {
         if (closed) return;
         if (event.type === 'error' && !isFallback && canFallBack(event.error)) {
           onFallback = true;
-          this.report(switchedError(event.error, this.fallback.name));
+          this.report(
+            switchedError(event.error, this.fallback === this.primary ? undefined : this.fallback.name),
+          );
           void stream.close().catch(() => {});
           const { model: _model, ...rest } = options;
           current = this.fallback.stream(
