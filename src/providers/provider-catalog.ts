@@ -11,6 +11,7 @@ import type { TtsProvider } from '../tts/tts.js';
 import { FallbackLlm } from './fallback/fallback-llm.js';
 import { FallbackStt } from './fallback/fallback-stt.js';
 import { FallbackTts } from './fallback/fallback-tts.js';
+import { RetryOnceLlm, RetryOnceTts } from './fallback/retry-once.js';
 import { ProviderError, type ProviderErrorType } from './provider-error.js';
 import {
   llmRegistry,
@@ -160,7 +161,8 @@ export function teamProviders(local: EngineProviders, ctx: ProviderContext): Eng
     llm(assistant, report) {
       const primary = llmFor(assistant, assistant.assistantProvider);
       const fallback = assistant.assistantFallback;
-      if (!fallback || !report) return primary;
+      if (!report) return primary;
+      if (!fallback) return new RetryOnceLlm(primary, report);
       return withFallback(
         primary,
         () =>
@@ -200,7 +202,8 @@ export function teamProviders(local: EngineProviders, ctx: ProviderContext): Eng
       const config = assistant.config.speech?.tts;
       const primary = ttsFor(assistant, config?.provider ?? 'flite', config?.model);
       const fallback = config?.fallback;
-      if (!fallback || !report) return primary;
+      if (!report) return primary;
+      if (!fallback) return new RetryOnceTts(primary, report);
       return withFallback(
         primary,
         () =>

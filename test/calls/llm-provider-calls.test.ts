@@ -212,6 +212,28 @@ describe('web call on the local GGUF provider (node-llama-cpp, a model the test 
   }, 60_000);
 });
 
+describe('LLM retry without a fallback', () => {
+  it('a 503 before any text is asked once more of the same provider; the caller still gets the reply', async () => {
+    const fake = fakes.openai as LlmFake;
+    await setCredential('openai', fake);
+    const assistantId = await createAssistant({
+      assistantProvider: 'openai',
+      assistantModel: 'gpt-4o-mini',
+      tools: [],
+    });
+    const before = fake.requests.length;
+    fake.reply({ text: ['Answer ', 'after a retry.'] });
+    const { events } = await runCall(assistantId, ['a question'], () => fake.failWithStatus(503));
+    expect(fake.requests.length - before).toBe(2);
+    const errors = events.filter((m) => m.type === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].error).toMatchObject({ type: 'llm_error', provider: 'openai', retryable: true });
+    expect(errors[0].error.message).toContain('retried once');
+    const report = events.find((m) => m.type === 'end-of-call-report');
+    expect(report.messages.map((m: { text: string }) => m.text)).toContain('Answer after a retry.');
+  }, 60_000);
+});
+
 describe('LLM fallback', () => {
   it('a primary that answers 5xx mid-call: the call finishes on the fallback; the error event says so', async () => {
     const primary = fakes.openai as LlmFake;

@@ -3,6 +3,7 @@ import type { LlmChunk, LlmProvider } from '../../src/llm/llm.js';
 import { FallbackLlm } from '../../src/providers/fallback/fallback-llm.js';
 import { FallbackStt } from '../../src/providers/fallback/fallback-stt.js';
 import { FallbackTts } from '../../src/providers/fallback/fallback-tts.js';
+import { RetryOnceLlm, RetryOnceTts } from '../../src/providers/fallback/retry-once.js';
 import { ProviderError } from '../../src/providers/provider-error.js';
 import { EventQueue } from '../../src/stt/event-queue.js';
 import type { SttEvent, SttProvider } from '../../src/stt/stt.js';
@@ -163,5 +164,53 @@ describe('FallbackStt', () => {
     expect(events.some((e) => e.type === 'error')).toBe(false);
     expect(fallback.streams).toHaveLength(1);
     expect(reported[0]).toMatchObject({ type: 'stt_error', code: 'connection_lost', retryable: true });
+  });
+});
+
+describe('RetryOnce (no fallback configured)', () => {
+  it('asks again once when nothing was produced; a second failure surfaces', async () => {
+    let calls = 0;
+    const flaky: LlmProvider = {
+      name: 'flaky',
+      async *chat(): AsyncIterable<LlmChunk> {
+        calls++;
+        yield* [];
+        throw failure('llm_error', true);
+      },
+    };
+    const reported: ProviderError[] = [];
+    const llm = new RetryOnceLlm(flaky, (e) => reported.push(e));
+    await expect(collect(llm.chat(request, new AbortController().signal))).rejects.toMatchObject({
+      code: 'server_error',
+    });
+    expect(calls).toBe(2);
+    expect(reported).toHaveLength(1);
+    expect(reported[0]?.message).toContain('retried once');
+  });
+
+  it('does not ask again once audio was produced, nor for a non-retryable failure', async () => {
+    let calls = 0;
+    const midway: TtsProvider = {
+      name: 'midway',
+      async *synthesize() {
+        calls++;
+        yield new Int16Array(160);
+        throw failure('tts_error', true);
+      },
+    };
+    const reported: ProviderError[] = [];
+    const tts = new RetryOnceTts(midway, (e) => reported.push(e));
+    await expect(
+      collect(tts.synthesize('Hi.', { sampleRate: 8000 }, new AbortController().signal)),
+    ).rejects.toBeInstanceOf(ProviderError);
+    expect(calls).toBe(1);
+    const bad = new RetryOnceLlm(
+      new FakeLlm({ firstTokenMs: 1, respond: () => ({ error: failure('llm_error', false) }) }),
+      (e) => reported.push(e),
+    );
+    await expect(collect(bad.chat(request, new AbortController().signal))).rejects.toMatchObject({
+      code: 'unauthorized',
+    });
+    expect(reported).toHaveLength(0);
   });
 });

@@ -5,16 +5,14 @@ export const canFallBack = (error: unknown): error is ProviderError =>
   error instanceof ProviderError && error.retryable;
 
 /**
- * The `error` event that tells the receiver the primary failed and the call goes on: with the
- * fallback, or (`fallbackName` undefined) with a new connection to the same provider.
+ * The `error` event that tells the receiver a provider failed and the call goes on: `how` says
+ * how ("continuing with fallback provider X", "reconnected to X", "retried once").
  */
-export const switchedError = (error: ProviderError, fallbackName: string | undefined): ProviderError =>
+export const switchedError = (error: ProviderError, how: string): ProviderError =>
   new ProviderError({
     type: error.type,
     code: error.code,
-    message: fallbackName
-      ? `${error.message}; continuing with fallback provider ${fallbackName}`
-      : `${error.message}; reconnected to ${error.provider}`,
+    message: `${error.message}; ${how}`,
     provider: error.provider,
     retryable: true,
     cause: error,

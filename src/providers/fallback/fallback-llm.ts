@@ -32,7 +32,7 @@ export class FallbackLlm implements LlmProvider {
       } catch (error) {
         if (signal.aborted || !canFallBack(error)) throw error;
         this.failedOver = true;
-        this.report(switchedError(error, this.fallback.name));
+        this.report(switchedError(error, `continuing with fallback provider ${this.fallback.name}`));
       }
     }
     for await (const chunk of this.fallback.chat({ ...request, model: this.fallbackModel }, signal)) {

@@ -39,7 +39,12 @@ export class FallbackStt implements SttProvider {
         if (event.type === 'error' && !isFallback && canFallBack(event.error)) {
           onFallback = true;
           this.report(
-            switchedError(event.error, this.fallback === this.primary ? undefined : this.fallback.name),
+            switchedError(
+              event.error,
+              this.fallback === this.primary
+                ? `reconnected to ${event.error.provider}`
+                : `continuing with fallback provider ${this.fallback.name}`,
+            ),
           );
           void stream.close().catch(() => {});
           const { model: _model, ...rest } = options;

@@ -33,7 +33,7 @@ export class FallbackTts implements TtsProvider {
       } catch (error) {
         if (signal.aborted || !canFallBack(error)) throw error;
         this.failedOver = true;
-        this.report(switchedError(error, this.fallback.name));
+        this.report(switchedError(error, `continuing with fallback provider ${this.fallback.name}`));
         if (produced) return;
       }
     }
