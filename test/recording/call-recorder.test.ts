@@ -87,7 +87,8 @@ describe('CallRecorder', () => {
       await clock.advance(20);
       rec.user(frame(0));
     }
-    expect((await stat(files.mono)).size).toBeGreaterThan(44 + 2 * RATE * 10);
+    // Written before the call ends (the disk write itself is asynchronous: wait for it, do not race it).
+    await expect.poll(async () => (await stat(files.mono)).size).toBeGreaterThan(44 + 2 * RATE * 10);
     await rec.finish(start + 20_300);
     const wav = inspectWav(await readFile(files.mono));
     expect(wav.durationMs).toBe(20_300);

@@ -1,16 +1,15 @@
 import { Link, useLocation } from 'wouter';
 import { Card, EmptyState, ErrorBanner, PageHeader, Spinner } from '../components/ui.js';
 import { formatDate } from '../lib/format.js';
+import { LoadMore } from '../lib/load-more.js';
 import { useClient } from '../lib/session.js';
 import { useAsync } from '../lib/use-async.js';
 
 export function AssistantsPage() {
   const client = useClient();
   const [, navigate] = useLocation();
-  const { data, error, loading } = useAsync(
-    (signal) => client.listAssistants({ limit: 100 }, signal),
-    [client],
-  );
+  const list = useAsync((signal) => client.listAssistants({ limit: 100 }, signal), [client]);
+  const { data, error, loading } = list;
   const assistants = data?.data ?? [];
 
   return (
@@ -89,6 +88,13 @@ export function AssistantsPage() {
             </tbody>
           </table>
         )}
+        <LoadMore
+          list={list}
+          fetchPage={(cursor) => client.listAssistants({ limit: 100, cursor })}
+          idOf={(a) => a._id}
+          label="Load more assistants"
+          testId="load-more-assistants"
+        />
       </Card>
     </div>
   );

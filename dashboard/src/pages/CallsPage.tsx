@@ -4,6 +4,7 @@ import type { Call, CallStatus, LiveEvent } from '../../../browser-sdk/src/index
 import { LiveBadge } from '../components/LiveBadge.js';
 import { Card, EmptyState, ErrorBanner, PageHeader, Spinner, StatusPill } from '../components/ui.js';
 import { formatDate, formatDuration, formatUsd, shortId } from '../lib/format.js';
+import { LoadMore } from '../lib/load-more.js';
 import { useClient } from '../lib/session.js';
 import { useAsync } from '../lib/use-async.js';
 import { useLiveEvents } from '../lib/use-live.js';
@@ -57,33 +58,6 @@ export function CallsPage() {
     [assistants.data],
   );
   const rows = calls.data?.data ?? [];
-  const nextCursor = calls.data?.nextCursor ?? null;
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [moreError, setMoreError] = useState<unknown>(null);
-  const loadMore = async () => {
-    if (!nextCursor) return;
-    setLoadingMore(true);
-    setMoreError(null);
-    try {
-      const page = await client.listCalls({
-        limit: 50,
-        cursor: nextCursor,
-        ...(status ? { status } : {}),
-        ...(assistantId ? { assistantId } : {}),
-      });
-      setData((current) => ({
-        data: [
-          ...(current?.data ?? []),
-          ...page.data.filter((c) => !current?.data.some((d) => d.id === c.id)),
-        ],
-        nextCursor: page.nextCursor,
-      }));
-    } catch (error) {
-      setMoreError(error);
-    } finally {
-      setLoadingMore(false);
-    }
-  };
 
   return (
     <div className="page">
@@ -168,20 +142,20 @@ export function CallsPage() {
             </tbody>
           </table>
         )}
-        <ErrorBanner error={moreError} />
-        {nextCursor ? (
-          <div className="load-more">
-            <button
-              type="button"
-              className="btn btn-secondary"
-              data-testid="load-more-calls"
-              disabled={loadingMore}
-              onClick={() => void loadMore()}
-            >
-              {loadingMore ? 'Loading…' : 'Load older calls'}
-            </button>
-          </div>
-        ) : null}
+        <LoadMore
+          list={calls}
+          fetchPage={(cursor) =>
+            client.listCalls({
+              limit: 50,
+              cursor,
+              ...(status ? { status } : {}),
+              ...(assistantId ? { assistantId } : {}),
+            })
+          }
+          idOf={(c) => c.id}
+          label="Load older calls"
+          testId="load-more-calls"
+        />
       </Card>
     </div>
   );
