@@ -82,6 +82,20 @@ export function checkedProviderSpeed(provider: string, speed: number, min: numbe
   return speed;
 }
 
+/** An adapter's settings: each option given, else its default; the base URL without a trailing `/`. */
+export function resolvedOptions<T extends { baseUrl: string }>(
+  defaults: NoInfer<T>,
+  given: Partial<NoInfer<T>>,
+): T {
+  const out = { ...defaults };
+  for (const key of Object.keys(defaults) as (keyof T)[]) {
+    const value = given[key];
+    if (value !== undefined) out[key] = value as T[keyof T];
+  }
+  out.baseUrl = out.baseUrl.replace(/\/+$/, '');
+  return out;
+}
+
 /**
  * Everything a cloud TTS checks before a request: the sample rate, the speed (Parley's range,
  * then the provider's own), and the text (trimmed; `undefined` when there is nothing to say,

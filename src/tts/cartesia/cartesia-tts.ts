@@ -14,7 +14,14 @@ import {
   guardedDispatcher,
   type ProviderCredentials,
 } from '../../providers/credentials.js';
-import { checkedTtsRequest, parseJson, shortText, streamPcmOverHttp, ttsError } from '../http-pcm-stream.js';
+import {
+  checkedTtsRequest,
+  parseJson,
+  resolvedOptions,
+  shortText,
+  streamPcmOverHttp,
+  ttsError,
+} from '../http-pcm-stream.js';
 import type { TtsOptions, TtsProvider } from '../tts.js';
 
 const PROVIDER = 'cartesia';
@@ -81,16 +88,7 @@ export class CartesiaTts implements TtsProvider {
     options: CartesiaTtsOptions & { baseUrl?: string; guard?: ConnectionGuard } = {},
   ) {
     this.dispatcher = guardedDispatcher(options.guard);
-    const d = defaultCartesiaTtsOptions;
-    this.o = {
-      baseUrl: (options.baseUrl ?? d.baseUrl).replace(/\/+$/, ''),
-      voice: options.voice ?? d.voice,
-      model: options.model ?? d.model,
-      apiVersion: options.apiVersion ?? d.apiVersion,
-      language: options.language ?? d.language,
-      timeoutMs: options.timeoutMs ?? d.timeoutMs,
-      maxTextChars: options.maxTextChars ?? d.maxTextChars,
-    };
+    this.o = resolvedOptions(defaultCartesiaTtsOptions, options);
   }
 
   async *synthesize(text: string, options: TtsOptions, signal: AbortSignal): AsyncIterable<Int16Array> {

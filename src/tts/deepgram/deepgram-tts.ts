@@ -12,7 +12,14 @@ import {
   guardedDispatcher,
   type ProviderCredentials,
 } from '../../providers/credentials.js';
-import { checkedTtsRequest, parseJson, shortText, streamPcmOverHttp, ttsError } from '../http-pcm-stream.js';
+import {
+  checkedTtsRequest,
+  parseJson,
+  resolvedOptions,
+  shortText,
+  streamPcmOverHttp,
+  ttsError,
+} from '../http-pcm-stream.js';
 import type { TtsOptions, TtsProvider } from '../tts.js';
 
 const PROVIDER = 'deepgram';
@@ -64,12 +71,7 @@ export class DeepgramTts implements TtsProvider {
     options: DeepgramTtsOptions & { baseUrl?: string; guard?: ConnectionGuard } = {},
   ) {
     this.dispatcher = guardedDispatcher(options.guard);
-    this.o = {
-      baseUrl: (options.baseUrl ?? defaultDeepgramTtsOptions.baseUrl).replace(/\/+$/, ''),
-      model: options.model ?? defaultDeepgramTtsOptions.model,
-      timeoutMs: options.timeoutMs ?? defaultDeepgramTtsOptions.timeoutMs,
-      maxTextChars: options.maxTextChars ?? defaultDeepgramTtsOptions.maxTextChars,
-    };
+    this.o = resolvedOptions(defaultDeepgramTtsOptions, options);
   }
 
   async *synthesize(text: string, options: TtsOptions, signal: AbortSignal): AsyncIterable<Int16Array> {

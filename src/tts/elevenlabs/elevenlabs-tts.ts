@@ -10,7 +10,14 @@ import {
   guardedDispatcher,
   type ProviderCredentials,
 } from '../../providers/credentials.js';
-import { checkedTtsRequest, parseJson, shortText, streamPcmOverHttp, ttsError } from '../http-pcm-stream.js';
+import {
+  checkedTtsRequest,
+  parseJson,
+  resolvedOptions,
+  shortText,
+  streamPcmOverHttp,
+  ttsError,
+} from '../http-pcm-stream.js';
 import type { TtsOptions, TtsProvider } from '../tts.js';
 
 const PROVIDER = 'elevenlabs';
@@ -78,13 +85,7 @@ export class ElevenLabsTts implements TtsProvider {
     options: ElevenLabsTtsOptions & { baseUrl?: string; guard?: ConnectionGuard } = {},
   ) {
     this.dispatcher = guardedDispatcher(options.guard);
-    this.o = {
-      baseUrl: (options.baseUrl ?? defaultElevenLabsTtsOptions.baseUrl).replace(/\/+$/, ''),
-      voice: options.voice ?? defaultElevenLabsTtsOptions.voice,
-      model: options.model ?? defaultElevenLabsTtsOptions.model,
-      timeoutMs: options.timeoutMs ?? defaultElevenLabsTtsOptions.timeoutMs,
-      maxTextChars: options.maxTextChars ?? defaultElevenLabsTtsOptions.maxTextChars,
-    };
+    this.o = resolvedOptions(defaultElevenLabsTtsOptions, options);
   }
 
   async *synthesize(text: string, options: TtsOptions, signal: AbortSignal): AsyncIterable<Int16Array> {

@@ -10,7 +10,14 @@ import {
   guardedDispatcher,
   type ProviderCredentials,
 } from '../../providers/credentials.js';
-import { checkedTtsRequest, parseJson, shortText, streamPcmOverHttp, ttsError } from '../http-pcm-stream.js';
+import {
+  checkedTtsRequest,
+  parseJson,
+  resolvedOptions,
+  shortText,
+  streamPcmOverHttp,
+  ttsError,
+} from '../http-pcm-stream.js';
 import type { TtsOptions, TtsProvider } from '../tts.js';
 
 const PROVIDER = 'openai';
@@ -70,13 +77,7 @@ export class OpenAiTts implements TtsProvider {
     options: OpenAiTtsOptions & { baseUrl?: string; guard?: ConnectionGuard } = {},
   ) {
     this.dispatcher = guardedDispatcher(options.guard);
-    this.o = {
-      baseUrl: (options.baseUrl ?? defaultOpenAiTtsOptions.baseUrl).replace(/\/+$/, ''),
-      voice: options.voice ?? defaultOpenAiTtsOptions.voice,
-      model: options.model ?? defaultOpenAiTtsOptions.model,
-      timeoutMs: options.timeoutMs ?? defaultOpenAiTtsOptions.timeoutMs,
-      maxTextChars: options.maxTextChars ?? defaultOpenAiTtsOptions.maxTextChars,
-    };
+    this.o = resolvedOptions(defaultOpenAiTtsOptions, options);
   }
 
   async *synthesize(text: string, options: TtsOptions, signal: AbortSignal): AsyncIterable<Int16Array> {
