@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LlmChunk, LlmProvider } from '../../src/llm/llm.js';
 import { FallbackLlm } from '../../src/providers/fallback/fallback-llm.js';
-import { FallbackStt } from '../../src/providers/fallback/fallback-stt.js';
+import { FallbackStt, ReplayBuffer } from '../../src/providers/fallback/fallback-stt.js';
 import { FallbackTts } from '../../src/providers/fallback/fallback-tts.js';
 import { RetryOnceLlm, RetryOnceTts } from '../../src/providers/fallback/retry-once.js';
 import { ProviderError } from '../../src/providers/provider-error.js';
@@ -212,5 +212,18 @@ describe('RetryOnce (no fallback configured)', () => {
       code: 'unauthorized',
     });
     expect(reported).toHaveLength(0);
+  });
+});
+
+describe('ReplayBuffer (the audio a reconnect or fallback replays)', () => {
+  it('keeps the last 10 s, in order, across many compactions; clear empties it', () => {
+    const buffer = new ReplayBuffer(16000, 10_000);
+    for (let i = 0; i < 3000; i++) buffer.push(new Int16Array(320).fill(i % 30000)); // 60 s of 20 ms frames
+    const kept = [...buffer];
+    expect(kept).toHaveLength(500);
+    expect(kept[0]?.[0]).toBe(2500);
+    expect(kept.at(-1)?.[0]).toBe(2999);
+    buffer.clear();
+    expect([...buffer]).toHaveLength(0);
   });
 });

@@ -6,6 +6,44 @@ import { canFallBack, type ReportError, switchedError } from './fallback-error.j
 const REPLAY_LIMIT_MS = 10_000;
 
 /**
+ * The last ≤ `limitMs` of frames, on the per-frame path of every call: a push is O(1) amortised
+ * (old frames are dropped by moving a start index; the array is compacted once half of it is dead).
+ */
+export class ReplayBuffer {
+  private frames: Int16Array[] = [];
+  private start = 0;
+  private samples = 0;
+  private readonly limit: number;
+
+  constructor(sampleRate: number, limitMs: number) {
+    this.limit = (sampleRate * limitMs) / 1000;
+  }
+
+  push(frame: Int16Array): void {
+    this.frames.push(frame);
+    this.samples += frame.length;
+    while (this.samples > this.limit && this.frames.length - this.start > 1) {
+      this.samples -= (this.frames[this.start] as Int16Array).length;
+      this.start++;
+    }
+    if (this.start > 64 && this.start * 2 > this.frames.length) {
+      this.frames = this.frames.slice(this.start);
+      this.start = 0;
+    }
+  }
+
+  clear(): void {
+    this.frames = [];
+    this.start = 0;
+    this.samples = 0;
+  }
+
+  *[Symbol.iterator](): Iterator<Int16Array> {
+    for (let i = this.start; i < this.frames.length; i++) yield this.frames[i] as Int16Array;
+  }
+}
+
+/**
  * The primary STT stream until it reports a retryable `error` event, then a fallback stream for
  * the rest of the call. The audio of the utterance in progress (up to 10 s since the last
  * flush) is replayed into the fallback, so what the caller was saying is not lost. Without a
@@ -26,8 +64,7 @@ export class FallbackStt implements SttProvider {
 
   stream(options: SttOptions, signal: AbortSignal): SttStream {
     const out = new EventQueue<SttEvent>();
-    const pending: Int16Array[] = [];
-    let pendingMs = 0;
+    const pending = new ReplayBuffer(options.sampleRate, REPLAY_LIMIT_MS);
     let phrases = options.expectedPhrases;
     let current = this.primary.stream(options, signal);
     let onFallback = false;
@@ -64,19 +101,11 @@ export class FallbackStt implements SttProvider {
 
     return {
       push: (frame) => {
-        if (!onFallback) {
-          pending.push(frame);
-          pendingMs += (frame.length * 1000) / options.sampleRate;
-          while (pendingMs > REPLAY_LIMIT_MS && pending.length > 1) {
-            const dropped = pending.shift() as Int16Array;
-            pendingMs -= (dropped.length * 1000) / options.sampleRate;
-          }
-        }
+        if (!onFallback) pending.push(frame);
         current.push(frame);
       },
       flush: () => {
-        pending.length = 0;
-        pendingMs = 0;
+        pending.clear();
         current.flush();
       },
       setExpectedPhrases: (next) => {
