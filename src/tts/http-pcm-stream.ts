@@ -18,9 +18,9 @@
 import { endianness } from 'node:os';
 import { type Dispatcher, errors, request } from 'undici';
 import { LinearResampler } from '../audio/resampler.js';
-import { ssrfRefusal } from '../providers/credentials.js';
+import { type ConnectionGuard, guardedDispatcher, ssrfRefusal } from '../providers/credentials.js';
 import { ProviderError } from '../providers/provider-error.js';
-import { checkedSpeed, type TtsOptions } from './tts.js';
+import { checkedSpeed, type TtsOptions, type TtsProvider } from './tts.js';
 
 if (endianness() !== 'LE') throw new Error('tts/http-pcm-stream: little-endian host required');
 
@@ -292,4 +292,56 @@ export function parseJson(text: string): unknown {
 export function shortText(text: string, max = 300): string {
   const t = text.trim();
   return t.length > max ? `${t.slice(0, max)}…` : t;
+}
+
+/** What one HTTP PCM provider sends for one synthesis (its wire format). */
+export type PcmHttpCall = Pick<PcmHttpRequest, 'url' | 'headers' | 'body' | 'sourceRate'>;
+
+/**
+ * The shared shape of the HTTP PCM TTS adapters (ElevenLabs, OpenAI, Deepgram Aura, Cartesia):
+ * options resolved over the defaults, the SSRF-guarded dispatcher for a team's base URL, the
+ * checks before any request, and the streaming; each provider supplies only `call` (its
+ * request) and `errorMessage` (how to read its error bodies).
+ */
+export abstract class HttpPcmTts<O extends { baseUrl: string; timeoutMs: number; maxTextChars: number }>
+  implements TtsProvider
+{
+  abstract readonly name: string;
+  protected readonly o: O;
+  /** The SSRF-guarded Agent when the base URL is a team's; undici's global one otherwise. */
+  private readonly dispatcher: Dispatcher | undefined;
+
+  constructor(
+    defaults: O,
+    options: Partial<O> & { guard?: ConnectionGuard },
+    private readonly speedRange?: { min: number; max: number },
+  ) {
+    this.dispatcher = guardedDispatcher(options.guard);
+    this.o = resolvedOptions<O>(defaults, options);
+  }
+
+  protected abstract call(
+    input: { text: string; sampleRate: 8000 | 16000; speed: number },
+    options: TtsOptions,
+  ): PcmHttpCall;
+
+  protected abstract errorMessage(status: number, body: string): string;
+
+  async *synthesize(text: string, options: TtsOptions, signal: AbortSignal): AsyncIterable<Int16Array> {
+    signal.throwIfAborted();
+    const checked = checkedTtsRequest(this.name, text, options, {
+      maxTextChars: this.o.maxTextChars,
+      ...(this.speedRange ? { speedRange: this.speedRange } : {}),
+    });
+    if (!checked) return;
+    yield* streamPcmOverHttp({
+      provider: this.name,
+      ...this.call({ text: checked.input, sampleRate: checked.sampleRate, speed: checked.speed }, options),
+      sampleRate: checked.sampleRate,
+      timeoutMs: this.o.timeoutMs,
+      signal,
+      errorMessage: (status, body) => this.errorMessage(status, body),
+      dispatcher: this.dispatcher,
+    });
+  }
 }

@@ -1,28 +1,6 @@
-/**
- * Cartesia text-to-speech over `POST /tts/bytes` (headers `X-API-Key`, `Cartesia-Version`),
- * asking for `output_format: {container: "raw", encoding: "pcm_s16le", sample_rate}`: raw PCM16
- * at the requested rate (8 and 16 kHz are native), streamed as it is generated.
- *
- * Speed: Sonic 3 models take `generation_config.speed` (0.6 … 1.5). Older models (the default
- * `sonic-2`) only have the experimental control `voice.__experimental_controls.speed`, a number
- * in -1 … 1 around 0 = normal; the multiplier is mapped onto it linearly (0.6 → -0.8, 1.5 → +1),
- * which is approximate: Cartesia does not document what its steps mean in time.
- */
-import type { Dispatcher } from 'undici';
-import {
-  type ConnectionGuard,
-  guardedDispatcher,
-  type ProviderCredentials,
-} from '../../providers/credentials.js';
-import {
-  checkedTtsRequest,
-  parseJson,
-  resolvedOptions,
-  shortText,
-  streamPcmOverHttp,
-  ttsError,
-} from '../http-pcm-stream.js';
-import type { TtsOptions, TtsProvider } from '../tts.js';
+import type { ConnectionGuard, ProviderCredentials } from '../../providers/credentials.js';
+import { HttpPcmTts, parseJson, shortText, ttsError } from '../http-pcm-stream.js';
+import type { TtsOptions } from '../tts.js';
 
 const PROVIDER = 'cartesia';
 
@@ -77,37 +55,28 @@ function speedFields(model: string, speed: number): Record<string, unknown> {
   return { __experimental_controls: { speed: Math.round(control * 100) / 100 } };
 }
 
-export class CartesiaTts implements TtsProvider {
+export class CartesiaTts extends HttpPcmTts<Required<CartesiaTtsOptions> & { baseUrl: string }> {
   readonly name = PROVIDER;
-  /** The SSRF-guarded Agent when the base URL is a team's; undici's global one otherwise. */
-  private readonly dispatcher: Dispatcher | undefined;
-  private readonly o: Required<CartesiaTtsOptions> & { baseUrl: string };
 
   constructor(
     private readonly apiKey: string,
     options: CartesiaTtsOptions & { baseUrl?: string; guard?: ConnectionGuard } = {},
   ) {
-    this.dispatcher = guardedDispatcher(options.guard);
-    this.o = resolvedOptions(defaultCartesiaTtsOptions, options);
+    super(defaultCartesiaTtsOptions, options, cartesiaSpeedRange);
   }
 
-  async *synthesize(text: string, options: TtsOptions, signal: AbortSignal): AsyncIterable<Int16Array> {
-    signal.throwIfAborted();
-    const checked = checkedTtsRequest(PROVIDER, text, options, {
-      maxTextChars: this.o.maxTextChars,
-      speedRange: cartesiaSpeedRange,
-    });
-    if (!checked) return;
-    const { input: transcript, sampleRate, speed } = checked;
+  protected call(
+    { text, sampleRate, speed }: { text: string; sampleRate: number; speed: number },
+    options: TtsOptions,
+  ) {
     const model = options.model ?? this.o.model;
     const { __experimental_controls, ...generation } = speedFields(model, speed);
-    yield* streamPcmOverHttp({
-      provider: PROVIDER,
+    return {
       url: `${this.o.baseUrl}/tts/bytes`,
       headers: { 'x-api-key': this.apiKey, 'cartesia-version': this.o.apiVersion },
       body: {
         model_id: model,
-        transcript,
+        transcript: text,
         voice: {
           mode: 'id',
           id: options.voice ?? this.o.voice,
@@ -118,11 +87,8 @@ export class CartesiaTts implements TtsProvider {
         ...generation,
       },
       sourceRate: sampleRate,
-      sampleRate,
-      timeoutMs: this.o.timeoutMs,
-      signal,
-      errorMessage,
-      dispatcher: this.dispatcher,
-    });
+    };
   }
+
+  protected errorMessage = errorMessage;
 }

@@ -1,26 +1,6 @@
-/**
- * Deepgram Aura text-to-speech over REST: `POST /v1/speak?model=aura-2-thalia-en&encoding=linear16
- * &sample_rate=16000&container=none` with `Authorization: Token <key>` and `{"text"}`. The reply
- * is raw PCM16 at the requested rate (8 and 16 kHz are native), streamed as it is generated.
- *
- * Aura names voice and model together (`aura-2-<voice>-<language>`), so `options.voice` and
- * `options.model` both take a full Aura model name; `voice` wins when both are given.
- */
-import type { Dispatcher } from 'undici';
-import {
-  type ConnectionGuard,
-  guardedDispatcher,
-  type ProviderCredentials,
-} from '../../providers/credentials.js';
-import {
-  checkedTtsRequest,
-  parseJson,
-  resolvedOptions,
-  shortText,
-  streamPcmOverHttp,
-  ttsError,
-} from '../http-pcm-stream.js';
-import type { TtsOptions, TtsProvider } from '../tts.js';
+import type { ConnectionGuard, ProviderCredentials } from '../../providers/credentials.js';
+import { HttpPcmTts, parseJson, shortText, ttsError } from '../http-pcm-stream.js';
+import type { TtsOptions } from '../tts.js';
 
 const PROVIDER = 'deepgram';
 
@@ -60,28 +40,20 @@ function errorMessage(_status: number, body: string): string {
   return shortText(body) || 'no error detail';
 }
 
-export class DeepgramTts implements TtsProvider {
+export class DeepgramTts extends HttpPcmTts<Required<DeepgramTtsOptions> & { baseUrl: string }> {
   readonly name = PROVIDER;
-  /** The SSRF-guarded Agent when the base URL is a team's; undici's global one otherwise. */
-  private readonly dispatcher: Dispatcher | undefined;
-  private readonly o: Required<DeepgramTtsOptions> & { baseUrl: string };
 
   constructor(
     private readonly apiKey: string,
     options: DeepgramTtsOptions & { baseUrl?: string; guard?: ConnectionGuard } = {},
   ) {
-    this.dispatcher = guardedDispatcher(options.guard);
-    this.o = resolvedOptions(defaultDeepgramTtsOptions, options);
+    super(defaultDeepgramTtsOptions, options, deepgramSpeedRange);
   }
 
-  async *synthesize(text: string, options: TtsOptions, signal: AbortSignal): AsyncIterable<Int16Array> {
-    signal.throwIfAborted();
-    const checked = checkedTtsRequest(PROVIDER, text, options, {
-      maxTextChars: this.o.maxTextChars,
-      speedRange: deepgramSpeedRange,
-    });
-    if (!checked) return;
-    const { input, sampleRate, speed } = checked;
+  protected call(
+    { text, sampleRate, speed }: { text: string; sampleRate: number; speed: number },
+    options: TtsOptions,
+  ) {
     const query = new URLSearchParams({
       model: options.voice ?? options.model ?? this.o.model,
       encoding: 'linear16',
@@ -89,17 +61,13 @@ export class DeepgramTts implements TtsProvider {
       container: 'none',
     });
     if (speed !== 1) query.set('speed', String(speed));
-    yield* streamPcmOverHttp({
-      provider: PROVIDER,
+    return {
       url: `${this.o.baseUrl}/speak?${query}`,
       headers: { authorization: `Token ${this.apiKey}` },
-      body: { text: input },
+      body: { text },
       sourceRate: sampleRate,
-      sampleRate: sampleRate,
-      timeoutMs: this.o.timeoutMs,
-      signal,
-      errorMessage,
-      dispatcher: this.dispatcher,
-    });
+    };
   }
+
+  protected errorMessage = errorMessage;
 }

@@ -1,24 +1,6 @@
-/**
- * ElevenLabs text-to-speech over its HTTP streaming endpoint:
- * `POST /v1/text-to-speech/{voice_id}/stream?output_format=pcm_16000` with `xi-api-key`.
- * ElevenLabs produces raw PCM16 at 8, 16, 22.05, 24, 44.1 and 48 kHz, so the requested rate is
- * asked for directly (`pcm_8000` / `pcm_16000`) and nothing is resampled.
- */
-import type { Dispatcher } from 'undici';
-import {
-  type ConnectionGuard,
-  guardedDispatcher,
-  type ProviderCredentials,
-} from '../../providers/credentials.js';
-import {
-  checkedTtsRequest,
-  parseJson,
-  resolvedOptions,
-  shortText,
-  streamPcmOverHttp,
-  ttsError,
-} from '../http-pcm-stream.js';
-import type { TtsOptions, TtsProvider } from '../tts.js';
+import type { ConnectionGuard, ProviderCredentials } from '../../providers/credentials.js';
+import { HttpPcmTts, parseJson, shortText, ttsError } from '../http-pcm-stream.js';
+import type { TtsOptions } from '../tts.js';
 
 const PROVIDER = 'elevenlabs';
 
@@ -74,45 +56,32 @@ function errorMessage(_status: number, body: string): string {
   return shortText(body) || 'no error detail';
 }
 
-export class ElevenLabsTts implements TtsProvider {
+export class ElevenLabsTts extends HttpPcmTts<Required<ElevenLabsTtsOptions> & { baseUrl: string }> {
   readonly name = PROVIDER;
-  /** The SSRF-guarded Agent when the base URL is a team's; undici's global one otherwise. */
-  private readonly dispatcher: Dispatcher | undefined;
-  private readonly o: Required<ElevenLabsTtsOptions> & { baseUrl: string };
 
   constructor(
     private readonly apiKey: string,
     options: ElevenLabsTtsOptions & { baseUrl?: string; guard?: ConnectionGuard } = {},
   ) {
-    this.dispatcher = guardedDispatcher(options.guard);
-    this.o = resolvedOptions(defaultElevenLabsTtsOptions, options);
+    super(defaultElevenLabsTtsOptions, options, elevenLabsSpeedRange);
   }
 
-  async *synthesize(text: string, options: TtsOptions, signal: AbortSignal): AsyncIterable<Int16Array> {
-    signal.throwIfAborted();
-    const checked = checkedTtsRequest(PROVIDER, text, options, {
-      maxTextChars: this.o.maxTextChars,
-      speedRange: elevenLabsSpeedRange,
-    });
-    if (!checked) return;
-    const { input, sampleRate, speed } = checked;
-    const voice = options.voice ?? this.o.voice;
-    const url = `${this.o.baseUrl}/v1/text-to-speech/${encodeURIComponent(voice)}/stream?output_format=pcm_${sampleRate}`;
-    yield* streamPcmOverHttp({
-      provider: PROVIDER,
-      url,
+  protected call(
+    { text, sampleRate, speed }: { text: string; sampleRate: number; speed: number },
+    options: TtsOptions,
+  ) {
+    const voice = encodeURIComponent(options.voice ?? this.o.voice);
+    return {
+      url: `${this.o.baseUrl}/v1/text-to-speech/${voice}/stream?output_format=pcm_${sampleRate}`,
       headers: { 'xi-api-key': this.apiKey, accept: 'audio/pcm' },
       body: {
-        text: input,
+        text,
         model_id: options.model ?? this.o.model,
         ...(speed !== 1 ? { voice_settings: { speed } } : {}),
       },
       sourceRate: sampleRate,
-      sampleRate: sampleRate,
-      timeoutMs: this.o.timeoutMs,
-      signal,
-      errorMessage,
-      dispatcher: this.dispatcher,
-    });
+    };
   }
+
+  protected errorMessage = errorMessage;
 }

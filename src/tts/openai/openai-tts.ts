@@ -1,24 +1,6 @@
-/**
- * OpenAI text-to-speech: `POST /v1/audio/speech` with `response_format: "pcm"`, which streams
- * raw PCM16 mono at 24 kHz as it is generated. The 24 kHz audio is resampled to the requested
- * 8 or 16 kHz chunk by chunk (`LinearResampler` keeps its filter state across chunks, so the
- * result is the same as resampling the whole response at once).
- */
-import type { Dispatcher } from 'undici';
-import {
-  type ConnectionGuard,
-  guardedDispatcher,
-  type ProviderCredentials,
-} from '../../providers/credentials.js';
-import {
-  checkedTtsRequest,
-  parseJson,
-  resolvedOptions,
-  shortText,
-  streamPcmOverHttp,
-  ttsError,
-} from '../http-pcm-stream.js';
-import type { TtsOptions, TtsProvider } from '../tts.js';
+import type { ConnectionGuard, ProviderCredentials } from '../../providers/credentials.js';
+import { HttpPcmTts, parseJson, shortText, ttsError } from '../http-pcm-stream.js';
+import type { TtsOptions } from '../tts.js';
 
 const PROVIDER = 'openai';
 
@@ -66,42 +48,31 @@ function errorMessage(_status: number, body: string): string {
   return shortText(body) || 'no error detail';
 }
 
-export class OpenAiTts implements TtsProvider {
+export class OpenAiTts extends HttpPcmTts<Required<OpenAiTtsOptions> & { baseUrl: string }> {
   readonly name = PROVIDER;
-  /** The SSRF-guarded Agent when the base URL is a team's; undici's global one otherwise. */
-  private readonly dispatcher: Dispatcher | undefined;
-  private readonly o: Required<OpenAiTtsOptions> & { baseUrl: string };
 
   constructor(
     private readonly apiKey: string | undefined,
     options: OpenAiTtsOptions & { baseUrl?: string; guard?: ConnectionGuard } = {},
   ) {
-    this.dispatcher = guardedDispatcher(options.guard);
-    this.o = resolvedOptions(defaultOpenAiTtsOptions, options);
+    // OpenAI's own speed range is Parley's (0.25 … 4).
+    super(defaultOpenAiTtsOptions, options);
   }
 
-  async *synthesize(text: string, options: TtsOptions, signal: AbortSignal): AsyncIterable<Int16Array> {
-    signal.throwIfAborted();
-    const checked = checkedTtsRequest(PROVIDER, text, options, { maxTextChars: this.o.maxTextChars });
-    if (!checked) return;
-    const { input, sampleRate, speed } = checked;
-    yield* streamPcmOverHttp({
-      provider: PROVIDER,
+  protected call({ text, speed }: { text: string; speed: number }, options: TtsOptions) {
+    return {
       url: `${this.o.baseUrl}/audio/speech`,
-      headers: this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {},
+      headers: this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : ({} as Record<string, string>),
       body: {
         model: options.model ?? this.o.model,
-        input,
+        input: text,
         voice: options.voice ?? this.o.voice,
         response_format: 'pcm',
         speed,
       },
       sourceRate: OPENAI_TTS_PCM_RATE,
-      sampleRate: sampleRate,
-      timeoutMs: this.o.timeoutMs,
-      signal,
-      errorMessage,
-      dispatcher: this.dispatcher,
-    });
+    };
   }
+
+  protected errorMessage = errorMessage;
 }
