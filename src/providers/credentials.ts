@@ -18,6 +18,7 @@ import { type Dispatcher, type RequestInit as UndiciRequestInit, fetch as undici
 import {
   checkAddress,
   createGuardedLookup,
+  findSsrfRefusal,
   getGuardedAgent,
   normalizeAddress,
   SsrfRefusedError,
@@ -82,23 +83,6 @@ export function guardedSocket(
   return { lookup: createGuardedLookup(guard) };
 }
 
-/** The SSRF refusal in an error's `cause` chain (fetch wraps it in `TypeError: fetch failed`). */
-function findRefusal(error: unknown): SsrfRefusedError | undefined {
-  let e: unknown = error;
-  for (let depth = 0; depth < 6 && e && typeof e === 'object'; depth++) {
-    if (e instanceof SsrfRefusedError) return e;
-    const { code, hostname, message } = e as { code?: unknown; hostname?: unknown; message?: unknown };
-    if (code === 'ERR_SSRF_REFUSED') {
-      return new SsrfRefusedError(
-        typeof message === 'string' ? message : 'refused to connect',
-        typeof hostname === 'string' ? hostname : '',
-      );
-    }
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /**
  * A connection the guard refused, as the adapter's non-retryable `ssrf_refused` ProviderError
  * (retrying or reconnecting would be refused again); undefined for any other error.
@@ -109,7 +93,7 @@ export function ssrfRefusal(
   provider: string,
 ): ProviderError | undefined {
   if (error instanceof ProviderError) return error.code === 'ssrf_refused' ? error : undefined;
-  const refusal = findRefusal(error);
+  const refusal = findSsrfRefusal(error);
   if (!refusal) return undefined;
   return new ProviderError({
     type,

@@ -50,7 +50,7 @@ export interface ProviderCatalogOptions {
 export function withConnectionPolicy(lookup: CredentialLookup, allowPrivate: boolean): CredentialLookup {
   return (provider) => {
     const c = lookup(provider);
-    return c.baseUrl && c.baseUrlFromTeam && !c.guard ? { ...c, guard: { allowPrivate } } : c;
+    return c.baseUrl && c.baseUrlFromTeam ? { ...c, guard: { allowPrivate } } : c;
   };
 }
 
@@ -107,14 +107,14 @@ const bindTts = (p: TtsProvider, model: string | undefined): TtsProvider =>
 function withFallback<P>(
   primary: P,
   build: () => P,
-  report: ((e: ProviderError) => void) | undefined,
+  report: (e: ProviderError) => void,
   type: ProviderErrorType,
   name: string,
 ): P {
   try {
     return build();
   } catch (error) {
-    report?.(
+    report(
       error instanceof ProviderError
         ? error
         : new ProviderError({

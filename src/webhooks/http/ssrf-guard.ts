@@ -75,13 +75,25 @@ export class SsrfRefusedError extends Error {
   }
 }
 
-export function isSsrfRefusedError(err: unknown): err is SsrfRefusedError {
+/** The refusal in an error or its `cause` chain (fetch and socket errors wrap it); else undefined. */
+export function findSsrfRefusal(err: unknown): { message: string; hostname: string } | undefined {
   let e: unknown = err;
-  for (let depth = 0; depth < 5 && e && typeof e === 'object'; depth++) {
-    if (e instanceof SsrfRefusedError || (e as { code?: unknown }).code === 'ERR_SSRF_REFUSED') return true;
+  for (let depth = 0; depth < 6 && e && typeof e === 'object'; depth++) {
+    if (e instanceof SsrfRefusedError) return e;
+    const { code, message, hostname } = e as { code?: unknown; message?: unknown; hostname?: unknown };
+    if (code === 'ERR_SSRF_REFUSED') {
+      return {
+        message: typeof message === 'string' ? message : 'refused to connect',
+        hostname: typeof hostname === 'string' ? hostname : '',
+      };
+    }
     e = (e as { cause?: unknown }).cause;
   }
-  return false;
+  return undefined;
+}
+
+export function isSsrfRefusedError(err: unknown): boolean {
+  return findSsrfRefusal(err) !== undefined;
 }
 
 interface RangeRule {
