@@ -5,6 +5,33 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The lock file must be what npm makes of package.json (else `npm ci` refuses it, or installs
+# something else than was tested): npm rewrites it in a scratch copy, and any change is drift.
+check_lock_file() {
+  local scratch; scratch="$(mktemp -d)"
+  cp package.json package-lock.json "$scratch/"
+  mkdir -p "$scratch/scripts" && cp -r scripts/empty-package "$scratch/scripts/" # overrides' target
+  # Workspaces: their package.json files are part of what the lock file resolves.
+  local ws
+  for ws in $(node -p 'require("./package.json").workspaces?.join(" ") ?? ""'); do
+    for dir in $ws; do
+      [ -f "$dir/package.json" ] && mkdir -p "$scratch/$dir" && cp "$dir/package.json" "$scratch/$dir/"
+    done
+  done
+  if ! (cd "$scratch" && npm install --package-lock-only --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null); then
+    rm -rf "$scratch"; echo "package-lock.json: npm could not resolve package.json (see above)" >&2; return 1
+  fi
+  if ! diff -u package-lock.json "$scratch/package-lock.json" >"$scratch/drift.diff"; then
+    head -n 40 "$scratch/drift.diff" >&2
+    rm -rf "$scratch"
+    echo "package-lock.json has drifted from package.json: run 'npm install' and commit package-lock.json" >&2
+    return 1
+  fi
+  rm -rf "$scratch"
+}
+echo "== lock file matches package.json"
+check_lock_file
+
 bash scripts/install-system-deps.sh --with-browser
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run build

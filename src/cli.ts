@@ -1,15 +1,23 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { AdminOperationError } from './admin/admin-client.js';
+import { firstRunHint } from './admin/first-run.js';
+import { OperationInputError } from './admin/operations.js';
+import { runFromCli } from './admin/run-from-cli.js';
 import { ConfigError, loadConfig } from './config/config.js';
+import { DataDirLockedError } from './db/data-dir-lock.js';
 import { ensureDemoAssistant } from './engine/demo-assistant.js';
 import { createLogger } from './logger.js';
-import { createParley, openConfiguredDatabase } from './server.js';
-import { createApiKey } from './tenancy/api-keys.js';
+import { createParley } from './server.js';
 
 const USAGE = `Usage:
   parley serve                     start the server (PORT, HOST, … from the environment)
   parley migrate                   apply database migrations and exit
   parley keys create --team NAME   create an API key for team NAME (created if new); prints it once
+                    [--name LABEL]
+
+Commands other than serve work whether or not a server runs on the same data: with the
+embedded database, a running server is asked through its admin socket.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -28,29 +36,48 @@ async function main(argv: string[]): Promise<number> {
       };
       process.once('SIGINT', () => void shutdown('SIGINT'));
       process.once('SIGTERM', () => void shutdown('SIGTERM'));
-      await parley.app.listen({ port: config.port, host: config.host });
+      const address = await parley.app.listen({ port: config.port, host: config.host });
+      await parley.database.lock?.update({ address });
+      const port = new URL(address).port;
+      const hint = await firstRunHint(
+        parley.database.db,
+        config,
+        config.publicUrl ?? `http://localhost:${port}`,
+      );
+      if (hint) {
+        logger.info('no API key exists for the team "default" yet: see the hint on stderr');
+        process.stderr.write(hint);
+      }
       return -1;
     }
     case 'migrate': {
-      const database = await openConfiguredDatabase(config, logger);
-      await database.close();
+      await runFromCli(config, createLogger('warn'), 'migrate', {}, { command: 'migrate', notify });
       return 0;
     }
     case 'keys': {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        options: { team: { type: 'string' }, name: { type: 'string' } },
-        allowPositionals: true,
-      });
+      let parsed: ReturnType<typeof parseKeysArgs>;
+      try {
+        parsed = parseKeysArgs(rest);
+      } catch (error) {
+        process.stderr.write(`parley: ${(error as Error).message}\n${USAGE}`);
+        return 2;
+      }
+      const { values, positionals } = parsed;
       if (positionals[0] !== 'create' || !values.team) {
         process.stderr.write(USAGE);
         return 2;
       }
-      const database = await openConfiguredDatabase(config, createLogger('warn'));
-      const { team, key } = await createApiKey(database.db, values.team, values.name ?? '');
-      await database.close();
-      process.stdout.write(`${key}\n`);
-      process.stderr.write(`team ${team.name} (${team.id}): store this key now, it is not shown again\n`);
+      const { result } = await runFromCli(
+        config,
+        createLogger('warn'),
+        'keys.create',
+        { team: values.team, ...(values.name !== undefined ? { name: values.name } : {}) },
+        { command: 'keys create', notify },
+      );
+      process.stdout.write(`${result.key}\n`);
+      process.stderr.write(
+        `team ${result.team.name} (${result.team.id}): store this key now, it is not shown again\n`,
+      );
       return 0;
     }
     default:
@@ -59,12 +86,31 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+const notify = (message: string) => process.stderr.write(`parley: ${message}\n`);
+
+function parseKeysArgs(args: string[]) {
+  return parseArgs({
+    args,
+    options: { team: { type: 'string' }, name: { type: 'string' } },
+    allowPositionals: true,
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exit(code);
   },
   (error: unknown) => {
-    if (error instanceof ConfigError) process.stderr.write(`parley: ${error.message}\n`);
+    if (error instanceof OperationInputError) {
+      process.stderr.write(`parley: ${error.message}\n`);
+      process.exit(2);
+    }
+    if (
+      error instanceof ConfigError ||
+      error instanceof DataDirLockedError ||
+      error instanceof AdminOperationError
+    )
+      process.stderr.write(`parley: ${error.message}\n`);
     else
       process.stderr.write(
         `parley: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

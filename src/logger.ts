@@ -27,10 +27,21 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         req: (req: { id?: string; method?: string; url?: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url?.replace(/([?&](token|key)=)[^&]*/gi, '$1[redacted]'),
+          url: redactUrl(req.url),
         }),
       },
     },
     destination,
   );
+}
+
+/**
+ * Query parameters that grant access (join tokens, keys, the `sig` of signed recording links,
+ * S3 presigned signatures and credentials) are replaced by "[redacted]".
+ */
+const BEARER_PARAMS =
+  /([?&](?:token|key|api_?key|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token)=)[^&#]*/gi;
+
+export function redactUrl(url: string | undefined): string | undefined {
+  return url?.replace(BEARER_PARAMS, '$1[redacted]');
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { CallRecovery } from './calls/call-recovery.js';
+import { startAdminServer } from './admin/admin-server.js';
+import { CallRecovery, newCallOwner } from './calls/call-recovery.js';
 import { CallService, type CallServiceOptions } from './calls/call-service.js';
 import type { Config } from './config/config.js';
 import { storedKey } from './config/stored-key.js';
@@ -37,8 +38,19 @@ export interface Parley {
   close(): Promise<void>;
 }
 
-export async function openConfiguredDatabase(config: Config, logger: Logger): Promise<DatabaseHandle> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+export async function openConfiguredDatabase(
+  config: Config,
+  logger: Logger,
+  /** What this process does, recorded in the embedded data directory's lock. */
+  command = 'serve',
+): Promise<DatabaseHandle> {
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    command,
+    onConnectionError: (err) =>
+      logger.warn({ err }, 'database connection lost; a new one is opened for the next query'),
+  });
   const applied = await migrateToLatest(database.db);
   logger.info({ database: database.kind, applied }, 'database ready');
   return database;
@@ -65,10 +77,21 @@ export async function createParley(
      * `config.databaseUrl`) and channel (default: from the schema); `false` turns it off.
      */
     liveRelay?: { connectionString?: string; channel?: string } | false;
+    /** Embedded database: the admin channel the CLI uses while this server holds it (default on). */
+    admin?: boolean;
   } = {},
 ): Promise<Parley> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const database = options.database ?? (await openConfiguredDatabase(config, logger));
+  const admin =
+    database.lock && options.admin !== false
+      ? await startAdminServer({
+          dataDir: database.lock.dataDir,
+          ctx: { db: database.db },
+          logger: logger.child({ component: 'admin' }),
+        })
+      : undefined;
+  if (admin) await database.lock?.update({ socket: admin.socket });
   if (config.bootstrapKey) {
     const team = await findOrCreateTeam(database.db, DEFAULT_TEAM_NAME);
     await addApiKey(database.db, team.id, config.bootstrapKey, 'bootstrap');
@@ -89,12 +112,15 @@ export async function createParley(
           channel: options.liveRelay?.channel,
         })
       : undefined;
+  // This process's owner stamp on the calls it runs: the outbox fences every write with it.
+  const callOwner = newCallOwner();
   const outbox = new Outbox(
     database.db,
     dispatcher,
     logger.child({ component: 'webhooks' }),
     config.allowPrivateWebhooks,
     liveRelay ?? live,
+    callOwner,
   );
   const credentials = new ProviderCredentialStore(
     database.db,
@@ -122,6 +148,7 @@ export async function createParley(
   const recovery = new CallRecovery(database.db, outbox, logger.child({ component: 'calls' }), {
     heartbeatMs: config.callHeartbeatMs,
     staleAfterMs: 4 * config.callHeartbeatMs,
+    owner: callOwner,
   });
   const publicUrl = options.calls?.publicUrl ?? config.publicUrl ?? `http://localhost:${config.port}`;
   const recordings =
@@ -133,6 +160,7 @@ export async function createParley(
   recordings.startSweeper();
   const calls = new CallService({
     onCallCreated: (call, assistant) => recovery.own(call.id, assistant),
+    recovery,
     recordings,
     db: database.db,
     sink: outbox,
@@ -153,8 +181,18 @@ export async function createParley(
     ...(options.dashboard ? { dashboard: options.dashboard } : {}),
     ...(options.liveStream ? { liveStream: options.liveStream } : {}),
   });
+  recovery.watch(calls);
   await dispatcher.start();
   await recovery.start();
+  // Partial recordings of calls a crashed process ran: stored once recovery has ended the call.
+  recordings.startSalvage(async (callId) => {
+    const row = await database.db
+      .selectFrom('calls')
+      .select('status')
+      .where('id', '=', callId)
+      .executeTakeFirst();
+    return row?.status;
+  });
   return {
     app,
     database,
@@ -170,6 +208,7 @@ export async function createParley(
       await calls.close();
       await recordings.close();
       recovery.stop();
+      await admin?.close();
       await app.close();
       await liveRelay?.close();
       await dispatcher.stop();

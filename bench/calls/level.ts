@@ -30,6 +30,7 @@ import { Pacer } from '../../src/engine/pacer.js';
 import type { EngineProviders } from '../../src/engine/providers.js';
 import { TtsCache } from '../../src/engine/tts-cache.js';
 import { FakeLlm, fakeProviders } from '../../src/testing/fake-providers.js';
+import { registerWebSocketSupport } from '../../src/transports/web/websocket-plugin.js';
 import { createWebRtcVad } from '../../src/vad/webrtc/index.js';
 import type { CallEventSink } from '../../src/webhooks/call-event-sink.js';
 
@@ -82,6 +83,7 @@ const calls = new CallService({
 });
 
 const app = Fastify();
+await registerWebSocketSupport(app);
 await app.register(webCallSocketRoutes, { calls });
 await app.listen({ port: 0, host: '127.0.0.1' });
 baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

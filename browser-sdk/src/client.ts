@@ -158,11 +158,15 @@ export class ParleyClient {
     return this.request('POST', '/v1/calls', { body, signal });
   }
   /**
-   * A call's recorded events in sequence order (`GET /v1/calls/:id/events`, each item shaped
-   * like a live event). Servers without the route answer 404 (`ParleyApiError`).
+   * One page of a call's recorded events in sequence order (`GET /v1/calls/:id/events`, each
+   * item shaped like a live event; pass `nextCursor` back as `cursor` for the next page).
+   * Servers without the route answer 404 (`ParleyApiError`).
    */
-  listCallEvents(id: string, signal?: AbortSignal): Promise<{ data: LiveEvent[] }> {
-    return this.request('GET', `/v1/calls/${encodeURIComponent(id)}/events`, { signal });
+  listCallEvents(id: string, options: PageOptions = {}, signal?: AbortSignal): Promise<Page<LiveEvent>> {
+    return this.request('GET', `/v1/calls/${encodeURIComponent(id)}/events`, {
+      query: { ...options },
+      signal,
+    });
   }
   endCall(id: string, signal?: AbortSignal): Promise<Call> {
     return this.request('POST', `/v1/calls/${encodeURIComponent(id)}/end`, { signal });

@@ -138,7 +138,11 @@ export class WebCall extends Emitter<WebCallEvents> {
     this.sendJson({ type: 'user-text', text: trimmed.slice(0, 4000) });
   }
 
-  /** Make the assistant say `text` now (without text: the welcome message). */
+  /**
+   * Make the assistant say the welcome message now (`welcomeMessageMode: manual`). With `text`:
+   * say that text, only when the assistant has `clientSayEnabled: true` (else the server answers
+   * an `error` `say_not_allowed`); the line is marked `clientSupplied` in the conversation.
+   */
   say(text?: string): void {
     this.sendJson(text ? { type: 'say', text } : { type: 'say' });
   }

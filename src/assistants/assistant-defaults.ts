@@ -9,6 +9,7 @@ export const assistantDefaults = {
   endCallMessage: 'Thank you for calling. Goodbye!',
   endCallPhrases: ['goodbye'],
   bargeInEnabled: true,
+  clientSayEnabled: false,
   assistantProvider: 'openai',
   assistantModel: 'gpt-4o-mini',
   assistantSystemPrompt: 'You are a helpful voice assistant. Keep your replies short and conversational.',
@@ -100,18 +101,34 @@ export function applyPatch(stored: AssistantSpec, patch: AssistantPatch): Assist
   return next;
 }
 
-/** Secrets never leave the server: `secret` is dropped, header values become "[redacted]". */
+function redactServer(server: unknown): unknown {
+  if (!isPlainObject(server)) return server;
+  const { secret: _secret, ...rest } = server;
+  if (isPlainObject(rest.headers))
+    rest.headers = Object.fromEntries(Object.keys(rest.headers).map((k) => [k, REDACTED]));
+  return rest;
+}
+
+/**
+ * Secrets never leave the server: `assistantServer.secret` and tool servers' `secret` are
+ * dropped, their header values become "[redacted]". Works on any assistant-shaped object (a
+ * stored spec, a call's `assistantOverrides`, validated or not); the input is not modified.
+ */
+export function redactSecrets<T>(fields: T): T {
+  if (!isPlainObject(fields)) return fields;
+  const copy: Record<string, unknown> = structuredClone(fields);
+  if ('assistantServer' in copy) copy.assistantServer = redactServer(copy.assistantServer);
+  if (Array.isArray(copy.tools)) {
+    copy.tools = copy.tools.map((tool: unknown) =>
+      isPlainObject(tool) && 'server' in tool ? { ...tool, server: redactServer(tool.server) } : tool,
+    );
+  }
+  return copy as T;
+}
+
+/** A stored assistant as the API and webhooks show it (see `redactSecrets`). */
 export function redactSpec<T extends AssistantSpec>(spec: T): T {
-  const copy = structuredClone(spec);
-  const redactHeaders = (headers: Record<string, string> | undefined) =>
-    headers ? Object.fromEntries(Object.keys(headers).map((k) => [k, REDACTED])) : headers;
-  const { secret: _secret, ...server } = copy.assistantServer;
-  copy.assistantServer = { ...server, headers: redactHeaders(server.headers) ?? {} };
-  copy.tools = copy.tools.map((tool) => {
-    if (tool.type !== 'function' || !tool.server) return tool;
-    const { secret: _s, ...toolServer } = tool.server;
-    const headers = redactHeaders(toolServer.headers);
-    return { ...tool, server: headers ? { ...toolServer, headers } : toolServer };
-  });
+  const copy = redactSecrets(spec);
+  copy.assistantServer.headers ??= {};
   return copy;
 }

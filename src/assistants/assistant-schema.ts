@@ -239,6 +239,13 @@ export const assistantFields = {
   endCallMessage: Type.Optional(Str({ maxLength: 2000 })),
   endCallPhrases: Type.Optional(Type.Array(Str({ minLength: 1, maxLength: 200 }), { maxItems: 50 })),
   bargeInEnabled: Type.Optional(Type.Boolean()),
+  clientSayEnabled: Type.Optional(
+    Type.Boolean({
+      default: false,
+      description:
+        "Web calls: the client may make the assistant speak a text of its own (`say` with `text`); such lines are marked `clientSupplied` and kept out of the model's history. Off: `say` only plays the welcome message",
+    }),
+  ),
   assistantProvider: Type.Optional(literalUnion(LLM_PROVIDERS, { default: 'openai' })),
   assistantModel: Type.Optional(Str({ minLength: 1, maxLength: 500 })),
   assistantFallback: Type.Optional(

@@ -1,4 +1,3 @@
-import websocket from '@fastify/websocket';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AssistantCreateSchema } from '../assistants/assistant-schema.js';
@@ -7,7 +6,7 @@ import { ApiError, ErrorResponseSchema, notFound } from '../http/api-error.js';
 import { clientPageHtml } from '../transports/web/client-page.js';
 import { CloseCodes, webCallProtocolSchema } from '../transports/web/protocol.js';
 import { webCallProtocolDoc } from '../transports/web/protocol-doc.js';
-import { MAX_TEXT_MESSAGE_BYTES, WebSocketTransport } from '../transports/web/web-transport.js';
+import { WebSocketTransport } from '../transports/web/web-transport.js';
 import { CallSchema } from './call-schema.js';
 import type { CallService } from './call-service.js';
 import { findCall, toCall } from './call-store.js';
@@ -45,6 +44,11 @@ const JoinSchema = Type.Object({
 });
 
 const CreatedCallSchema = Type.Object({ ...CallSchema.properties, join: JoinSchema });
+const EndRequestedSchema = Type.Object({
+  ...CallSchema.properties,
+  endRequestedAt: Type.String({ format: 'date-time', description: 'when the end was requested' }),
+  message: Type.String(),
+});
 const errors = { 400: ErrorResponseSchema, 401: ErrorResponseSchema, 404: ErrorResponseSchema };
 const tags = ['calls'];
 
@@ -79,19 +83,20 @@ export async function callControlRoutes(
         tags,
         summary: 'End a call',
         description:
-          'Hangs up a live call (`callEndTriggerBy: system`) and returns it once its terminal events are recorded. Ending a call that has already ended returns it unchanged.',
+          'Ends a live call (`callEndTriggerBy: system`), whichever server runs it. **200**: the call ended (here, with its terminal events recorded; or, when the server running it had stopped, finished through crash recovery); ending a call that has already ended returns it unchanged. **202**: another live server runs the call; the request is stored and that server ends the call at its next heartbeat (`PARLEY_CALL_HEARTBEAT_MS`); the body is the call as it is now, with `endRequestedAt`.',
         params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
-        response: { 200: CallSchema, ...errors, 409: ErrorResponseSchema },
+        response: { 200: CallSchema, 202: EndRequestedSchema, ...errors },
       },
     },
-    async (request) => {
-      const ended = await calls.end(request.team.id, request.params.id);
-      if (ended) return ended;
-      const row = await findCall(db, request.team.id, request.params.id);
-      if (!row) throw notFound('call');
-      const call = toCall(row);
-      if (call.status === 'finished' || call.status === 'forwarded') return call;
-      throw new ApiError(409, 'call_not_live', 'the call is not running on this server');
+    async (request, reply) => {
+      const outcome = await calls.end(request.team.id, request.params.id);
+      if (outcome.kind === 'not_found') throw notFound('call');
+      if (outcome.kind === 'ended') return outcome.call;
+      return reply.status(202).send({
+        ...outcome.call,
+        endRequestedAt: outcome.endRequestedAt,
+        message: 'the call runs on another server, which ends it at its next heartbeat',
+      });
     },
   );
 
@@ -128,12 +133,15 @@ export async function callControlRoutes(
 /**
  * The web-call WebSocket (`GET /v1/calls/:id/ws?token=…`) and the protocol's JSON Schema
  * (`GET /v1/schemas/web-call`). Register at the root, outside the bearer-auth scope: browsers
- * cannot set headers on a WebSocket, so the join token authenticates.
+ * cannot set headers on a WebSocket, so the join token authenticates. WebSocket support
+ * (`registerWebSocketSupport`) must be registered at the root first.
  */
 export async function webCallSocketRoutes(app: FastifyInstance, opts: { calls: CallService }): Promise<void> {
   const { calls } = opts;
   if (!app.hasDecorator('websocketServer')) {
-    await app.register(websocket, { options: { maxPayload: MAX_TEXT_MESSAGE_BYTES } });
+    throw new Error(
+      'registerWebSocketSupport(app) must be registered at the root before webCallSocketRoutes',
+    );
   }
 
   app.get(
@@ -195,20 +203,32 @@ export async function webCallSocketRoutes(app: FastifyInstance, opts: { calls: C
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { token?: string } }>(
-    '/v1/calls/:id/ws',
-    {
-      websocket: true,
-      schema: {
-        tags: ['calls'],
-        summary: 'Join a web call (WebSocket)',
-        description: webCallProtocolDoc,
-        security: [],
-        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
-        querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) }),
-      },
+  app.route<{ Params: { id: string }; Querystring: { token?: string } }>({
+    method: 'GET',
+    url: '/v1/calls/:id/ws',
+    config: { webSocket: true },
+    schema: {
+      tags: ['calls'],
+      summary: 'Join a web call (WebSocket)',
+      description: `${webCallProtocolDoc}\nA plain GET (no WebSocket upgrade) answers 426 Upgrade Required.`,
+      security: [],
+      params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+      querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) }),
+      response: { 426: ErrorResponseSchema },
     },
-    (socket, request) => {
+    handler: async (_request, reply) =>
+      reply
+        .status(426)
+        .header('upgrade', 'websocket')
+        .header('connection', 'Upgrade')
+        .send({
+          error: {
+            code: 'upgrade_required',
+            message:
+              'this is the web-call WebSocket: connect with a WebSocket client (see /v1/schemas/web-call)',
+          },
+        }),
+    wsHandler: (socket, request) => {
       const joined = calls.join(request.params.id, request.query.token);
       if (!joined.ok) {
         const code =
@@ -221,9 +241,8 @@ export async function webCallSocketRoutes(app: FastifyInstance, opts: { calls: C
         return;
       }
       try {
-        joined.session.attach(
-          calls.transportFor(joined.session.id, new WebSocketTransport(socket, joined.session.id)),
-        );
+        const transport = new WebSocketTransport(socket, joined.session.id, calls.inputLimits);
+        joined.session.attach(calls.transportFor(joined.session.id, transport));
       } catch (error) {
         socket.close(
           CloseCodes.conflict,
@@ -231,5 +250,5 @@ export async function webCallSocketRoutes(app: FastifyInstance, opts: { calls: C
         );
       }
     },
-  );
+  });
 }

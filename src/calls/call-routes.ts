@@ -1,8 +1,9 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/database.js';
-import { ErrorResponseSchema, notFound } from '../http/api-error.js';
-import { decodeCursor, PageQuery, page } from '../shared/pagination.js';
+import { ApiError, ErrorResponseSchema, notFound } from '../http/api-error.js';
+import { decodeCursor, PageQuery, page, parseDateParam } from '../shared/pagination.js';
+import { loadCallEvents } from '../webhooks/events/event-storage.js';
 import { CALL_STATUSES, CallSchema } from './call-schema.js';
 import { findCall, listCalls, toCall } from './call-store.js';
 
@@ -13,6 +14,23 @@ const ListQuery = Type.Object(
     assistantId: Type.Optional(Type.String({ maxLength: 100 })),
     createdAfter: Type.Optional(Type.String({ format: 'date-time', description: 'inclusive' })),
     createdBefore: Type.Optional(Type.String({ format: 'date-time', description: 'exclusive' })),
+  },
+  { additionalProperties: false },
+);
+const EVENTS_PAGE_DEFAULT = 100;
+const EVENTS_PAGE_MAX = 1_000;
+const EVENTS_PAGE_BYTES = 8 * 1024 * 1024;
+const EventsQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: EVENTS_PAGE_MAX, default: EVENTS_PAGE_DEFAULT }),
+    ),
+    cursor: Type.Optional(
+      Type.String({
+        pattern: '^[0-9]{1,10}$',
+        description: "The previous page's nextCursor (a sequence number): events after it",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -47,8 +65,8 @@ export async function callRoutes(app: FastifyInstance, opts: { db: Db }): Promis
         {
           status: q.status,
           assistantId: q.assistantId,
-          createdAfter: q.createdAfter ? new Date(q.createdAfter) : undefined,
-          createdBefore: q.createdBefore ? new Date(q.createdBefore) : undefined,
+          createdAfter: q.createdAfter ? parseDateParam(q.createdAfter, 'createdAfter') : undefined,
+          createdBefore: q.createdBefore ? parseDateParam(q.createdBefore, 'createdBefore') : undefined,
         },
         limit + 1,
         decodeCursor(q.cursor),
@@ -74,14 +92,16 @@ export async function callRoutes(app: FastifyInstance, opts: { db: Db }): Promis
       return toCall(row);
     },
   );
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: Static<typeof EventsQuery> }>(
     '/calls/:id/events',
     {
       schema: {
         tags,
         summary:
           'Every event of a call, in sequence order, as webhooks carry them (whether or not any webhook was configured)',
+        description: `Paginated by sequence: \`limit\` events (default ${EVENTS_PAGE_DEFAULT}, at most ${EVENTS_PAGE_MAX}) after \`cursor\` (the previous page's \`nextCursor\`; none: from the start). A page also ends once it holds about ${EVENTS_PAGE_BYTES / 1024 / 1024} MB of events (always at least one event), since each event carries the whole conversation so far. \`nextCursor\` is null on the last page.`,
         params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+        querystring: EventsQuery,
         response: {
           200: Type.Object({
             data: Type.Array(
@@ -95,24 +115,38 @@ export async function callRoutes(app: FastifyInstance, opts: { db: Db }): Promis
                 ),
               }),
             ),
+            nextCursor: Type.Union([Type.String(), Type.Null()], {
+              description: 'The sequence after which the next page starts; null on the last page',
+            }),
           }),
           ...errors,
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params;
+      const limit = request.query.limit ?? EVENTS_PAGE_DEFAULT;
+      const after = request.query.cursor === undefined ? 0 : Number(request.query.cursor);
+      // Sequences are PostgreSQL integers.
+      if (after > 2_147_483_647) throw new ApiError(400, 'invalid_request', 'cursor is invalid', 'cursor');
       if (!(await findCall(db, request.team.id, id))) throw notFound('call');
-      const rows = await db
-        .selectFrom('call_events')
-        .select(['type', 'sequence', 'payload'])
-        .where('team_id', '=', request.team.id)
-        .where('call_id', '=', id)
-        .orderBy('sequence')
-        .execute();
-      return {
-        data: rows.map((r) => ({ callId: id, type: r.type, sequence: r.sequence, event: r.payload })),
-      };
+      // One more than the limit tells whether there is a next page.
+      const rows = await loadCallEvents(db, request.team.id, id, { afterSequence: after, limit: limit + 1 });
+      // Serialised here, once: each event is as large as the conversation, and the page is cut by size.
+      const items: string[] = [];
+      let bytes = 0;
+      let last = after;
+      for (const row of rows.slice(0, limit)) {
+        if (items.length > 0 && bytes >= EVENTS_PAGE_BYTES) break;
+        const item = JSON.stringify({ callId: id, type: row.type, sequence: row.sequence, event: row.event });
+        items.push(item);
+        bytes += item.length;
+        last = row.sequence;
+      }
+      const more = rows.length > items.length;
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(`{"data":[${items.join(',')}],"nextCursor":${more ? `"${last}"` : 'null'}}`);
     },
   );
 }

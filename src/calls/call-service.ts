@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { mergeDeep, withDefaults } from '../assistants/assistant-defaults.js';
+import { mergeDeep, redactSecrets, withDefaults } from '../assistants/assistant-defaults.js';
 import {
   type AssistantCreate,
   type AssistantPatch,
@@ -10,7 +10,7 @@ import {
 } from '../assistants/assistant-schema.js';
 import { findAssistant, specOf } from '../assistants/assistant-store.js';
 import type { Db } from '../db/database.js';
-import { newWebCall } from '../engine/call-lifecycle.js';
+import { isTerminal, newWebCall } from '../engine/call-lifecycle.js';
 import {
   type CallSession,
   createCallSession,
@@ -18,6 +18,7 @@ import {
   type ResolvedAssistant,
 } from '../engine/call-session.js';
 import { type Clock, systemClock, type Timer } from '../engine/clock.js';
+import { type InputLimits, resolveInputLimits } from '../engine/input-limits.js';
 import { Pacer } from '../engine/pacer.js';
 import type { EngineProviders, EngineTiming } from '../engine/providers.js';
 import { TtsCache } from '../engine/tts-cache.js';
@@ -29,8 +30,9 @@ import { newWebCallId } from '../shared/ids.js';
 import { getTeamSettings } from '../tenancy/team-settings.js';
 import type { Transport } from '../transports/transport.js';
 import type { CallEventSink } from '../webhooks/call-event-sink.js';
+import type { LiveCallRegistry } from './call-recovery.js';
 import type { Call } from './call-schema.js';
-import { insertCall } from './call-store.js';
+import { findCall, insertCall, requestCallEnd, toCall } from './call-store.js';
 
 /**
  * Web calls: creation (the Call is stored and its `queued` event recorded), a short-lived
@@ -75,13 +77,23 @@ export interface CallServiceOptions {
   onCallCreated?(call: Call, assistant: ResolvedAssistant): Promise<void>;
   /** Records calls whose assistant has `recordingEnabled` (the default); unset: no recordings. */
   recordings?: RecordingService;
+  /** Per-call bounds on client input (default: `defaultInputLimits`). */
+  inputLimits?: Partial<InputLimits>;
+  /** Finishes a live call no live process runs (crash recovery); used by `end`. */
+  recovery?: { endAbandoned(teamId: string, callId: string, reason: string): Promise<Call | undefined> };
 }
+
+/** What `POST /v1/calls/:id/end` did. */
+export type EndOutcome =
+  | { kind: 'ended'; call: Call }
+  | { kind: 'requested'; call: Call; endRequestedAt: string }
+  | { kind: 'not_found' };
 
 export type JoinResult =
   | { ok: true; session: CallSession }
   | { ok: false; code: 'bad_token' | 'not_found' | 'conflict'; reason: string };
 
-export class CallService {
+export class CallService implements LiveCallRegistry {
   private readonly sessions = new Map<string, CallSession>();
   private readonly tokens = new Map<string, { callId: string; expiresAt: number }>();
   private readonly joinTimers = new Map<string, Timer>();
@@ -93,6 +105,11 @@ export class CallService {
     this.clock = o.clock ?? systemClock;
     this.pacer = o.pacer ?? new Pacer(this.clock, 20, () => performance.now());
     this.ttsCache = o.ttsCache ?? new TtsCache();
+  }
+
+  /** The per-call input limits (the web socket's rate, hello and ping limits among them). */
+  get inputLimits(): InputLimits {
+    return resolveInputLimits(this.o.inputLimits);
   }
 
   get recordings(): RecordingService | undefined {
@@ -122,7 +139,9 @@ export class CallService {
       assistantId: '',
       userNumber: body.customer?.number ?? `web-${body.customer?.name ?? id}`,
       now: this.clock.now(),
-      assistantOverrides: body.assistantOverrides ?? {},
+      // The call (API, events, webhooks) shows the overrides as stored assistants are shown:
+      // secrets dropped, header values redacted. The resolved assistant keeps them, for routing.
+      assistantOverrides: redactSecrets(body.assistantOverrides ?? {}),
       metadata: body.metadata ?? {},
     });
     let assistant: ResolvedAssistant;
@@ -151,8 +170,10 @@ export class CallService {
       providers,
       clock: this.clock,
       pacer: this.pacer,
-      ttsCache: this.ttsCache,
+      // Cached audio stays within the team whose keys made it, and with its model.
+      ttsCache: this.ttsCache.scoped({ team: teamId, model: assistant.config.speech?.tts?.model }),
       ...(this.o.timing ? { timing: this.o.timing } : {}),
+      limits: this.inputLimits,
       ...(this.o.log ? { log: this.o.log } : {}),
       ...(this.o.onReplyLatency ? { onReplyLatency: this.o.onReplyLatency } : {}),
     };
@@ -210,11 +231,43 @@ export class CallService {
     return { ok: true, session };
   }
 
-  /** Ends a live call of this team; undefined when it is not live here. */
-  async end(teamId: string, callId: string, reason = 'Ended through the API'): Promise<Call | undefined> {
+  /**
+   * Ends a call of this team, whatever server runs it: here, at once; a call no live server
+   * runs (its owner stopped beating, or is this process without a session), through recovery;
+   * otherwise a durable end request that its server acts on at its next heartbeat.
+   */
+  async end(teamId: string, callId: string, reason = 'Ended through the API'): Promise<EndOutcome> {
     const session = this.sessions.get(callId);
-    if (!session || session.call.teamId !== teamId) return undefined;
-    return session.end({ trigger: 'system', reason });
+    if (session && session.call.teamId === teamId)
+      return { kind: 'ended', call: await session.end({ trigger: 'system', reason }) };
+    const row = await findCall(this.o.db, teamId, callId);
+    if (!row) return { kind: 'not_found' };
+    if (isTerminal(toCall(row))) return { kind: 'ended', call: toCall(row) };
+    const finished = await this.o.recovery?.endAbandoned(teamId, callId, reason);
+    if (finished) return { kind: 'ended', call: finished };
+    const requested = await requestCallEnd(this.o.db, teamId, callId);
+    if (requested) return { kind: 'requested', ...requested };
+    // It ended meanwhile.
+    const now = await findCall(this.o.db, teamId, callId);
+    return now ? { kind: 'ended', call: toCall(now) } : { kind: 'not_found' };
+  }
+
+  // ---- LiveCallRegistry (the heartbeat of CallRecovery) -------------------------------------
+  liveCallIds(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  ownershipLost(callId: string): void {
+    this.sessions.get(callId)?.abandon('the call was taken over by another server');
+  }
+
+  endRequested(callId: string): void {
+    void this.sessions
+      .get(callId)
+      ?.end({ trigger: 'system', reason: 'Ended through the API' })
+      .catch((error: unknown) =>
+        this.o.log?.error({ err: error, callId }, 'ending a call on request failed'),
+      );
   }
 
   /** Ends every live call (server shutdown) and waits for their terminal events. */

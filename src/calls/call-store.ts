@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { CallsTable } from '../db/schema.js';
 import { afterCursor, type Cursor } from '../shared/pagination.js';
@@ -38,6 +38,27 @@ export async function saveCall(db: Db, call: Call): Promise<void> {
     .where('team_id', '=', call.teamId)
     .where('id', '=', call.id)
     .execute();
+}
+
+/**
+ * Marks a live call as asked to end (its server ends it at its next heartbeat); undefined when
+ * the call is not live (any more).
+ */
+export async function requestCallEnd(
+  db: Db,
+  teamId: string,
+  id: string,
+): Promise<{ call: Call; endRequestedAt: string } | undefined> {
+  const row = await db
+    .updateTable('calls')
+    .set({ end_requested_at: sql`coalesce(end_requested_at, now())` })
+    .where('team_id', '=', teamId)
+    .where('id', '=', id)
+    .where('status', 'in', ['queued', 'ongoing'])
+    .returning(['record', 'end_requested_at'])
+    .executeTakeFirst();
+  if (!row?.end_requested_at) return undefined;
+  return { call: row.record as unknown as Call, endRequestedAt: row.end_requested_at.toISOString() };
 }
 
 export async function findCall(db: Db, teamId: string, id: string): Promise<CallRow | undefined> {

@@ -44,11 +44,23 @@ const SERVER_PATHS = [
   /^\/assets(\/|$)/,
 ];
 
+/**
+ * No file of the build, nor any page of the app, has a longer path or name. Longer ones are a
+ * JSON 404 at once: the file system refuses such names, and the static handler would answer
+ * that with a bare 403.
+ */
+const MAX_PATH_LENGTH = 1024;
+const MAX_NAME_LENGTH = 255;
+
+function plausiblePath(path: string): boolean {
+  return path.length <= MAX_PATH_LENGTH && path.split('/').every((name) => name.length <= MAX_NAME_LENGTH);
+}
+
 /** True for a GET/HEAD of a page path the dashboard routes in the browser. */
 export function isDashboardPage(method: string, url: string): boolean {
   if (method !== 'GET' && method !== 'HEAD') return false;
   const path = url.split('?')[0] ?? '/';
-  if (SERVER_PATHS.some((re) => re.test(path))) return false;
+  if (!plausiblePath(path) || SERVER_PATHS.some((re) => re.test(path))) return false;
   // `/favicon.ico`, `/x.js`: a request for a file that does not exist, not for a page.
   return !basename(path).includes('.');
 }
@@ -83,6 +95,11 @@ export async function registerDashboard(
 ): Promise<Dashboard> {
   const dir = resolve(options.dir ?? defaultDashboardOptions.dir);
   const indexFile = join(dir, 'index.html');
+  // Before the static handler looks at the disk (it answers a name too long for it with a 403).
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.url === '/*' && !plausiblePath(request.url.split('?')[0] ?? '/'))
+      return reply.callNotFound();
+  });
   await app.register(fastifyStatic, {
     root: dir,
     prefix: '/',

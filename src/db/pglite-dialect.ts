@@ -81,15 +81,33 @@ class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pglite: PGlite) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.pglite.query<R>(compiled.sql, compiled.parameters as unknown[]);
+    let result: Awaited<ReturnType<PGlite['query']>>;
+    try {
+      result = await this.pglite.query<R>(compiled.sql, compiled.parameters as unknown[]);
+    } catch (error) {
+      throw withoutParameters(error);
+    }
     const affected = result.affectedRows;
-    return affected === undefined
-      ? { rows: result.rows }
-      : { rows: result.rows, numAffectedRows: BigInt(affected) };
+    const rows = result.rows as R[];
+    return affected === undefined ? { rows } : { rows, numAffectedRows: BigInt(affected) };
   }
 
   // biome-ignore lint/correctness/useYield: streaming is not supported by PGlite; Kysely requires the method.
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('PGlite does not support streaming queries');
   }
+}
+
+/**
+ * PGlite's errors carry the query's parameters (`params`, `queryOptions`), and an error object
+ * is logged whole: the values (an assistant's secret, a team's key) would reach the log. They
+ * are removed; the SQL text (placeholders only) stays, as with the PostgreSQL driver.
+ */
+function withoutParameters(error: unknown): unknown {
+  if (typeof error === 'object' && error !== null) {
+    const e = error as { params?: unknown; queryOptions?: unknown };
+    delete e.params;
+    delete e.queryOptions;
+  }
+  return error;
 }

@@ -41,6 +41,10 @@ export interface CallsTable {
   owner: string | null;
   heartbeat_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   assistant_snapshot: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  /** Set by `POST /v1/calls/:id/end` on a server that does not run the call; its owner ends it. */
+  end_requested_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** When the end-of-call-report was stored (unset on an ended call: recovery reports it). */
+  reported_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface CallEventsTable {
@@ -51,6 +55,21 @@ export interface CallEventsTable {
   type: string;
   payload: JSONColumnType<Record<string, unknown>, string, string>;
   created_at: CreatedAt;
+  /**
+   * Which conversation messages the event carried (event-storage.ts), its `payload` then holding
+   * `"messages": null`; null for events without messages and for rows written before 0006.
+   */
+  message_refs: ColumnType<unknown, string | null | undefined, string | null>;
+}
+
+/** Each distinct version of a call's conversation message, stored once (event-storage.ts). */
+export interface CallMessagesTable {
+  call_id: string;
+  /** Hash of `body` (base64url of SHA-256, first 22 characters). */
+  hash: string;
+  team_id: string;
+  /** The message's JSON, exactly as the events carry it. */
+  body: string;
 }
 
 export interface WebhookDeliveriesTable {
@@ -116,6 +135,7 @@ export interface Database {
   assistants: AssistantsTable;
   calls: CallsTable;
   call_events: CallEventsTable;
+  call_messages: CallMessagesTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   webhook_endpoints: WebhookEndpointsTable;

@@ -4,8 +4,11 @@ import type { Call } from '../calls/call-schema.js';
 import { callCost } from '../cost/call-cost.js';
 import { currentPrices, type PriceTable } from '../cost/prices.js';
 import type { UsageLine } from '../cost/usage.js';
+import { isTransientDbError } from '../db/transient-error.js';
 import type { ChatMessage } from '../llm/llm.js';
+import { newEventId } from '../shared/ids.js';
 import type { CallEventSink, ToolCallResult } from '../webhooks/call-event-sink.js';
+import { isOwnershipLost } from '../webhooks/call-ownership-lost.js';
 import type { CallContext, EndOfCallReport, EventSpec } from '../webhooks/events/build-event.js';
 import type { ConversationMessage } from '../webhooks/events/conversation-schema.js';
 import type { ToolCall } from '../webhooks/events/event-schemas.js';
@@ -24,16 +27,36 @@ export interface CallStateView {
   phoneProvider: string;
 }
 
+export interface CallReporterOptions {
+  /** A write failed and will be tried again after `delayMs` (attempt 1 is the first failure). */
+  onRetry?(error: unknown, attempt: number, delayMs: number): void;
+  /** The sink refused the call's writes: another process runs it now. Nothing more is recorded. */
+  onOwnershipLost?(error: unknown): void;
+  /** Back-off between attempts: from `firstMs`, doubling up to `maxMs`. */
+  retryDelayMs?: { firstMs: number; maxMs: number };
+}
+
 export class CallReporter {
   private chain: Promise<void> = Promise.resolve();
-  /** Recording failures (the sink could not persist); the call goes on. */
+  /** Events that could not be stored for good (not retryable); the call goes on. */
   readonly failures: unknown[] = [];
+  private lost = false;
+  private wakeRetry: (() => void) | undefined;
+  private readonly retryDelayMs: { firstMs: number; maxMs: number };
 
   constructor(
     private readonly sink: CallEventSink,
     private readonly state: () => CallStateView,
     private readonly onFailure: (error: unknown) => void = () => {},
-  ) {}
+    private readonly options: CallReporterOptions = {},
+  ) {
+    this.retryDelayMs = options.retryDelayMs ?? { firstMs: 100, maxMs: 5_000 };
+  }
+
+  /** Whether the call was taken over by another process (every later record is dropped). */
+  get ownershipLost(): boolean {
+    return this.lost;
+  }
 
   snapshot(): CallContext {
     const s = this.state();
@@ -45,17 +68,54 @@ export class CallReporter {
     };
   }
 
+  /**
+   * Queues events; they are written in order, each batch retried with back-off until it is
+   * durable (a lost connection, a restart, a cancelled statement). Only an error that cannot
+   * succeed on retry is given up (and reported); ownership lost stops recording altogether.
+   */
   record(...events: EventSpec[]): Promise<void> {
     const ctx = this.snapshot();
-    this.chain = this.chain.then(async () => {
-      try {
-        await this.sink.record(ctx, events);
-      } catch (error) {
-        this.failures.push(error);
-        this.onFailure(error);
-      }
-    });
+    this.chain = this.chain.then(() => this.durably(ctx, events));
     return this.chain;
+  }
+
+  /** This process no longer runs the call: drop what is queued, stop retrying, record nothing more. */
+  abandon(): void {
+    this.lost = true;
+    this.wakeRetry?.();
+  }
+
+  private async durably(ctx: CallContext, events: EventSpec[]): Promise<void> {
+    let delay = this.retryDelayMs.firstMs;
+    // The same ids on every attempt: an attempt that committed unacknowledged is not repeated.
+    const eventIds = events.map(() => newEventId());
+    for (let attempt = 1; !this.lost; attempt++) {
+      try {
+        await this.sink.record(ctx, events, { eventIds, retry: attempt > 1 });
+        return;
+      } catch (error) {
+        if (isOwnershipLost(error)) {
+          this.lost = true;
+          this.options.onOwnershipLost?.(error);
+          return;
+        }
+        if (!isTransientDbError(error)) {
+          this.failures.push(error);
+          this.onFailure(error);
+          return;
+        }
+        this.options.onRetry?.(error, attempt, delay);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wakeRetry = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeRetry = undefined;
+        delay = Math.min(delay * 2, this.retryDelayMs.maxMs);
+      }
+    }
   }
 
   async requestToolCalls(
@@ -67,7 +127,7 @@ export class CallReporter {
     return this.sink.requestToolCalls(ctx, toolCalls, signal);
   }
 
-  /** Resolves when every event recorded so far is durable. */
+  /** Resolves when every event recorded so far is durable (or the call was taken over). */
   flushed(): Promise<void> {
     return this.chain;
   }

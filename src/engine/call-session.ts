@@ -4,7 +4,12 @@ import type { PriceTable } from '../cost/prices.js';
 import { meteredLlm, meteredTts, UsageMeter } from '../cost/usage.js';
 import type { LlmProvider } from '../llm/llm.js';
 import { ProviderError } from '../providers/provider-error.js';
-import type { Transport, TransportClose, TransportHello } from '../transports/transport.js';
+import {
+  EngineCloseCodes,
+  type Transport,
+  type TransportClose,
+  type TransportHello,
+} from '../transports/transport.js';
 import type { Vad } from '../vad/vad.js';
 import type { CallEventSink } from '../webhooks/call-event-sink.js';
 import type { ConversationMessage } from '../webhooks/events/conversation-schema.js';
@@ -14,6 +19,12 @@ import { CallTimers } from './call-timers.js';
 import type { Clock, Timer } from './clock.js';
 import { Conversation } from './conversation.js';
 import { matchesPhrase } from './end-phrases.js';
+import {
+  AudioPacer,
+  conversationLimitReached,
+  type InputLimits,
+  resolveInputLimits,
+} from './input-limits.js';
 import { assistantMessageMetrics, userMessageMetrics } from './message-metrics.js';
 import type { Pacer } from './pacer.js';
 import { defaultTiming, type EngineProviders, type EngineTiming, hasPhraseHints } from './providers.js';
@@ -49,6 +60,8 @@ export interface CallSessionDeps {
   endOnConnect?: HangUp;
   /** Prices for `call.cost` (default: the configured table). */
   prices?: PriceTable;
+  /** Per-call bounds on client input (default: `defaultInputLimits`). */
+  limits?: Partial<InputLimits>;
   /** Closes the call's recording, for `call.recording` and the report's `recordingUrl`. */
   finishRecording?(
     call: Call,
@@ -63,6 +76,8 @@ export interface HangUp {
   error?: boolean;
   forwardTo?: string;
   notConnected?: 'no-answer' | 'busy' | 'failed' | 'canceled';
+  /** Close the client's connection with this code and `reason` (default 1000, "call ended"). */
+  closeCode?: number;
 }
 
 export interface CallSession {
@@ -76,7 +91,15 @@ export interface CallSession {
   end(hangUp: HangUp): Promise<Call>;
   /** Resolves with the final Call after the end-of-call report was recorded. */
   readonly done: Promise<Call>;
+  /**
+   * Stops the call here without recording anything more: another process took it over (this
+   * one stalled past the recovery window) and finishes it. The client is closed with 1012.
+   */
+  abandon(reason: string): void;
 }
+
+/** WebSocket close code of a call taken over by another server (1012: service restart). */
+export const TAKEN_OVER_CLOSE_CODE = 1012;
 
 export function createCallSession(deps: CallSessionDeps): CallSession {
   const { clock, assistant, providers } = deps;
@@ -104,6 +127,8 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
   let idleWaiters: (() => void)[] = [];
   // Usage metering for call.cost (issue 6): LLM tokens and TTS characters through wrappers.
   const meter = new UsageMeter();
+  const limits = resolveInputLimits(deps.limits);
+  const audioPacer = new AudioPacer(limits.audioBurstMs);
   let resolveDone!: (call: Call) => void;
   const done = new Promise<Call>((resolve) => {
     resolveDone = resolve;
@@ -118,6 +143,17 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
       phoneProvider: transport?.providerName ?? '',
     }),
     (error) => deps.log?.error({ err: error, callId: call.id }, 'recording a call event failed'),
+    {
+      onRetry: (error, attempt, delayMs) => {
+        // Repeated failure is surfaced (1st, 2nd, 4th, 8th … attempt), without flooding the log.
+        if ((attempt & (attempt - 1)) === 0)
+          deps.log?.error(
+            { err: error, callId: call.id, attempt, retryInMs: delayMs },
+            'recording a call event failed; retrying until it is stored',
+          );
+      },
+      onOwnershipLost: () => abandon('the call was taken over by another server'),
+    },
   );
   void reporter.record({ type: 'status-update' });
 
@@ -212,7 +248,8 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
         audioOutput: speech?.audio ?? false,
       });
       const interrupted = u.state === 'interrupted';
-      conversation.addAssistant(u.messageId, u.finalText, at, metrics, interrupted);
+      const clientSupplied = u.meta.clientSupplied === true;
+      conversation.addAssistant(u.messageId, u.finalText, at, metrics, interrupted, clientSupplied);
       void reporter.record({ type: 'conversation-update' });
       transport?.send({
         type: 'assistant-text',
@@ -312,8 +349,23 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
     }
   };
 
+  /** Ends the call when `more` characters (one more user turn when `turn`) pass a per-call limit. */
+  const overLimit = (more: number, turn: boolean): boolean => {
+    const userTurns = conversation.messages.filter((m) => m.role === 'user').length;
+    const why = conversationLimitReached(limits, userTurns + (turn ? 1 : 0), conversation.chars + more);
+    if (!why) return false;
+    void hangUp({
+      trigger: 'system',
+      reason: `Call limit reached: ${why}`,
+      error: true,
+      closeCode: EngineCloseCodes.callLimitReached,
+    });
+    return true;
+  };
+
   const commitUser = (text: string, stt?: { final: SttFinal; vadMs: number }) => {
     if (ending || !speech) return;
+    if (overLimit(text.length, true)) return;
     const now = clock.now();
     cancelIdle();
     idleReprompted = false;
@@ -473,6 +525,17 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
 
   const onAudio = (frame: Int16Array) => {
     if (!hello || ending) return;
+    // Faster than real time (plus the jitter allowance): dropped, never reaches the STT or the meter.
+    if (!audioPacer.admit(hello.frameMs, clock.now())) {
+      if (audioPacer.droppedMs === hello.frameMs) {
+        transport?.send({
+          type: 'error',
+          code: 'audio_too_fast',
+          message: `audio arrives faster than real time; frames beyond real time + ${limits.audioBurstMs} ms are dropped`,
+        });
+      }
+      return;
+    }
     if (!input) {
       if (!inputStarted) createInput(hello);
       if (!input || inputFailed) return;
@@ -493,7 +556,11 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
   const onClose = (info: TransportClose) => {
     transportOpen = false;
     if (ending || finalized) return;
-    if (info.protocolError) {
+    if (info.cause === 'hello-timeout') {
+      void hangUp({ trigger: 'system', reason: 'Client sent no hello', notConnected: 'no-answer' });
+    } else if (info.cause === 'pong-timeout') {
+      void hangUp({ trigger: 'system', reason: 'Client stopped answering pings', notConnected: 'no-answer' });
+    } else if (info.protocolError) {
       void hangUp({
         trigger: 'system',
         reason: `Client protocol error: ${info.reason}`,
@@ -512,6 +579,23 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
   };
 
   // ---- the end -------------------------------------------------------------------------------
+  let abandoned = false;
+  const abandon = (reason: string) => {
+    if (abandoned) return;
+    abandoned = true;
+    reporter.abandon();
+    deps.log?.warn({ callId: call.id, reason }, 'call stopped here without further events');
+    timers.cancelAll();
+    reply?.abort.abort(new Error(reason));
+    reply = undefined;
+    speech?.close();
+    finalized = true;
+    void input?.close().catch(() => {});
+    if (transportOpen) transport?.close(TAKEN_OVER_CLOSE_CODE, reason);
+    ending ??= Promise.resolve(call);
+    resolveDone(call);
+  };
+
   const hangUp = (h: HangUp): Promise<Call> => {
     if (ending) return ending;
     ending = (async () => {
@@ -562,7 +646,7 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
     void reporter.record({ type: 'status-update' });
     sendStatus();
     // The caller is released before post-call work: analysis never holds the connection.
-    transport?.close(1000, 'call ended');
+    transport?.close(h.closeCode ?? EngineCloseCodes.normal, h.closeCode ? h.reason : 'call ended');
     const [recorded] = await Promise.all([
       deps.finishRecording?.(call).catch((error: unknown) => {
         deps.log?.error({ err: error, callId: call.id }, 'finishing the recording failed');
@@ -571,6 +655,11 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
       reporter.flushed(),
     ]);
     if (recorded) call = { ...call, recording: recorded.recording };
+    // Taken over meanwhile: the other process reports the call; nothing more is built here.
+    if (reporter.ownershipLost) {
+      resolveDone(call);
+      return call;
+    }
     const ended = await endOfCall({
       call,
       assistant,
@@ -613,11 +702,12 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
 
   /** STT audio (what reached the recogniser) and telephony minutes (web calls: none). */
   const meterAudio = () => {
+    // Bounded by wall-clock: never more audio than the call lasted.
     if (input)
       meter.setAudioMs(
         'stt',
         assistant.config.speech?.stt?.provider ?? 'pocketsphinx',
-        input.stats.totalAudioMs,
+        Math.min(input.stats.totalAudioMs, call.assistantCallDuration),
       );
     if (call.callType === 'phone')
       meter.setAudioMs('telephony', transport?.providerName || 'phone', call.assistantCallDuration);
@@ -639,6 +729,7 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
     },
     done,
     end: hangUp,
+    abandon,
     attach(t: Transport) {
       if (transport) throw new Error('a client is already connected to this call');
       if (ending || isTerminal(call)) throw new Error('the call has ended');
@@ -660,12 +751,30 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
             speakWelcome();
             return;
           }
-          const body = text ?? assistant.welcomeMessage;
-          if (body) {
-            speech.say(conversation.assistantMessageId(clock.now()), body, {
-              interruptible: assistant.bargeInEnabled,
-            }).meta.system = true;
+          if (text === undefined) {
+            if (assistant.welcomeMessage) {
+              speech.say(conversation.assistantMessageId(clock.now()), assistant.welcomeMessage, {
+                interruptible: assistant.bargeInEnabled,
+              }).meta.system = true;
+            }
+            return;
           }
+          // Words the client puts in the assistant's mouth: only where the assistant allows it,
+          // marked as client-supplied and kept out of the model's history.
+          if (assistant.clientSayEnabled !== true) {
+            transport?.send({
+              type: 'error',
+              code: 'say_not_allowed',
+              message: 'say with text is off for this assistant (clientSayEnabled); the text was not spoken',
+            });
+            return;
+          }
+          if (overLimit(text.length, false)) return;
+          // A text-only client's line ends inside say(): the meta must be there from the start.
+          speech.say(conversation.assistantMessageId(clock.now()), text, {
+            interruptible: assistant.bargeInEnabled,
+            meta: { system: true, clientSupplied: true },
+          });
         },
         onEnd: () => void hangUp({ trigger: 'user', reason: 'Customer ended the call' }),
         onClose,

@@ -26,6 +26,8 @@ export class Conversation {
   private skipped: Skipped[] = [];
   /** Id of the latest user message (assistant ids derive from it). */
   lastUserMessageId: string | undefined;
+  /** Characters of every message's text so far (the per-call conversation limit). */
+  chars = 0;
 
   constructor(readonly callStartMs: number) {}
 
@@ -60,6 +62,7 @@ export class Conversation {
     };
     this.skipped = [];
     this.messages.push(message);
+    this.chars += text.length;
     this.chat.push({ role: 'user', content: text });
     this.lastUserMessageId = messageId;
     return message;
@@ -84,13 +87,17 @@ export class Conversation {
     this.chat.push({ role: 'tool', toolCallId, name, content });
   }
 
-  /** A reply the caller heard (fully, or cut off with `interrupted`). */
+  /**
+   * A reply the caller heard (fully, or cut off with `interrupted`). A line the client asked to
+   * be spoken (`clientSupplied`) is marked so and never enters the model's history.
+   */
   addAssistant(
     messageId: string,
     text: string,
     timestamp: number,
     metrics: MessageMetrics,
     interrupted: boolean,
+    clientSupplied = false,
   ): ConversationMessage {
     const message: ConversationMessage = {
       messageId,
@@ -99,8 +106,11 @@ export class Conversation {
       timestamp: Math.round(timestamp),
       metrics,
       ...(interrupted ? { interrupted: true } : {}),
+      ...(clientSupplied ? { clientSupplied: true } : {}),
     };
     this.messages.push(message);
+    this.chars += text.length;
+    if (clientSupplied) return message;
     const entry = this.chatById.get(messageId);
     if (entry) entry.content = text;
     else this.chat.push({ role: 'assistant', content: text });

@@ -5,7 +5,7 @@ import type { Clock, Timer } from './clock.js';
 import type { PacedOutput, Pacer } from './pacer.js';
 import { heardPrefix, MarkTracker, type SpokenSentence } from './playout.js';
 import type { Sentence } from './sentence-splitter.js';
-import { TtsCache } from './tts-cache.js';
+import type { TtsCache } from './tts-cache.js';
 
 /**
  * The speech queue of one call: assistant messages (utterances) are synthesised sentence by
@@ -176,7 +176,11 @@ export class SpeechOutput implements PacedOutput {
   }
 
   /** Say a fixed text as one message (welcome, end-call message …). */
-  say(messageId: string, text: string, opts: { interruptible: boolean }): Utterance {
+  say(
+    messageId: string,
+    text: string,
+    opts: { interruptible: boolean; meta?: Record<string, unknown> },
+  ): Utterance {
     const u = this.begin(messageId, opts);
     const body = text.trim();
     if (body) this.addSentence(u, { text: body, start: 0, end: body.length }, body);
@@ -385,15 +389,20 @@ export class SpeechOutput implements PacedOutput {
           if (u.readIndex === 0 && u.frames.length === 1 && this.isHead(u)) this.tick(this.o.clock.now());
         };
         const cache = this.o.cache;
+        const { voice, model, speed, sampleRate } = this.o.ttsOptions;
         const key = cache
-          ? TtsCache.key(
-              tts.name,
-              this.o.ttsOptions.voice,
-              this.o.ttsOptions.speed,
-              this.o.ttsOptions.sampleRate,
-              sentence.text,
-            )
+          ? cache.key({ provider: tts.name, voice, model, speed, sampleRate, text: sentence.text })
           : '';
+        // A fallback speaking for the configured voice says so: its audio is not cached as that voice.
+        let standIn = false;
+        const options = cache
+          ? {
+              ...this.o.ttsOptions,
+              onStandIn: () => {
+                standIn = true;
+              },
+            }
+          : this.o.ttsOptions;
         const cached = cache?.get(key);
         if (cached) {
           u.meta.cachedSentences = ((u.meta.cachedSentences as number | undefined) ?? 0) + 1;
@@ -403,7 +412,7 @@ export class SpeechOutput implements PacedOutput {
         }
         let complete = false;
         try {
-          for await (const chunk of tts.synthesize(sentence.text, this.o.ttsOptions, u.abort.signal)) {
+          for await (const chunk of tts.synthesize(sentence.text, options, u.abort.signal)) {
             if (u.isFinished) break;
             let offset = 0;
             if (carryLen > 0) {
@@ -450,7 +459,7 @@ export class SpeechOutput implements PacedOutput {
           u.ttsGenerationMs += this.o.clock.now() - started;
           u.pendingSynth--;
         }
-        if (complete && cache) cache.set(key, made);
+        if (complete && !standIn && cache) cache.set(key, made);
       }
     } finally {
       this.synthesizing = false;

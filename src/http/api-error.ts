@@ -79,6 +79,32 @@ function pickError(errors: AjvLikeError[]): AjvLikeError {
   return errors[0] as AjvLikeError;
 }
 
+/**
+ * Errors Fastify raises before routing (its `frameworkErrors` option), in the same shape: a URL
+ * whose percent-encoding is broken (400) and a path parameter longer than the router accepts
+ * (414). The offending path is not echoed back.
+ */
+export function frameworkErrorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  switch (error.code) {
+    case 'FST_ERR_BAD_URL':
+      void reply.status(400).send({
+        error: { code: 'invalid_request', message: 'the URL is malformed (invalid percent-encoding)' },
+      });
+      return;
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      void reply
+        .status(414)
+        .send({ error: { code: 'uri_too_long', message: 'a path segment of the URL is too long' } });
+      return;
+    default:
+      errorHandler(error, request, reply);
+  }
+}
+
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof ApiError) {
     void reply.status(error.statusCode).send({

@@ -20,14 +20,15 @@ import type { SseStreamOptions } from '../live/sse-stream.js';
 import { providerCredentialRoutes } from '../tenancy/provider-credential-routes.js';
 import type { ProviderCredentialStore } from '../tenancy/provider-credentials.js';
 import { teamRoutes } from '../tenancy/team-settings.js';
+import { registerWebSocketSupport } from '../transports/web/websocket-plugin.js';
 import type { Dispatcher } from '../webhooks/delivery/dispatcher.js';
 import { eventSchemas } from '../webhooks/events/event-schemas.js';
 import type { Outbox } from '../webhooks/outbox.js';
 import { eventSchemaRoutes, webhookRoutes } from '../webhooks/webhook-routes.js';
-import { errorHandler } from './api-error.js';
+import { errorHandler, frameworkErrorHandler } from './api-error.js';
 import { authenticate } from './auth.js';
 import { healthRoutes } from './health-routes.js';
-import { validatorCompiler } from './validation.js';
+import { rejectUnstorableInput, validatorCompiler } from './validation.js';
 
 export interface AppDeps {
   config: Config;
@@ -56,6 +57,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // process: close() destroys them instead of waiting.
     forceCloseConnections: true,
     requestIdHeader: false,
+    // A malformed URL or an over-long path parameter: the API's error shape, not Fastify's.
+    frameworkErrors: frameworkErrorHandler,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -64,6 +67,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
+  // NUL, lone surrogates and absurd nesting anywhere in the input: 400 before any route's code.
+  app.addHook('preValidation', rejectUnstorableInput);
   let dashboard: Dashboard | undefined;
   app.setNotFoundHandler((request, reply) => {
     // Dashboard pages (`/talk/…`) route in the browser: they get its index.html.
@@ -75,6 +80,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  // At the root, before any route: upgrades to every route are handled (see the plugin).
+  await registerWebSocketSupport(app);
 
   await app.register(swagger, {
     openapi: {

@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
 import type { EventMessage } from '../webhooks/events/event-schemas.js';
+import { rehydrate } from '../webhooks/events/event-storage.js';
 import { type LiveEvent, type LiveEventHub, type LiveEventPublisher, liveEventOf } from './live-events.js';
 
 /**
@@ -314,14 +315,17 @@ export class PgLiveRelay implements LiveEventPublisher {
 
   private async fetchAndPublish(ids: string[]): Promise<void> {
     if (this.closed) return;
-    let rows: { id: string; payload: unknown }[];
+    let byId: Map<string, EventMessage>;
     this.stats.fetches++;
     try {
-      rows = await this.options.db
+      const rows = await this.options.db
         .selectFrom('call_events')
-        .select(['id', 'payload'])
+        .select(['id', 'call_id', 'payload', 'message_refs'])
         .where('id', 'in', ids)
         .execute();
+      // Stored events hold their conversation as refs: rebuilt as sent.
+      const events = await rehydrate(this.options.db, rows);
+      byId = new Map(rows.map((row, i) => [row.id, events[i] as EventMessage]));
     } catch (err) {
       this.options.logger.warn(
         { err, events: ids.length },
@@ -330,12 +334,10 @@ export class PgLiveRelay implements LiveEventPublisher {
       return;
     }
     if (this.closed) return;
-    const byId = new Map(rows.map((row) => [row.id, row.payload]));
     for (const id of ids) {
-      const payload = byId.get(id);
+      const message = byId.get(id);
       // Gone already (the call was deleted): nothing to show.
-      if (payload === undefined) continue;
-      const message = (typeof payload === 'string' ? JSON.parse(payload) : payload) as EventMessage;
+      if (message === undefined) continue;
       this.stats.relayed++;
       this.options.hub.publish(liveEventOf(message));
     }

@@ -206,7 +206,9 @@ class WavFileWriter {
     this.enqueue(async () => {
       await mkdir(dirname(this.path), { recursive: true });
       this.handle = await open(this.path, 'w');
-      await this.handle.write(Buffer.alloc(44), 0, 44, 0);
+      // The real format from the start (length 0 until close): a file left by a crash can be
+      // salvaged (see partial-salvage.ts).
+      await this.handle.write(wavHeader(0, this.sampleRate, this.channels), 0, 44, 0);
     });
   }
 

@@ -7,6 +7,7 @@ import { storedKey } from '../config/stored-key.js';
 import type { Clock } from '../engine/clock.js';
 import type { Transport } from '../transports/transport.js';
 import { CallRecorder } from './call-recorder.js';
+import { salvagePartials } from './partial-salvage.js';
 import { LocalRecordingStorage, type RecordingStorage, type StoredRecording } from './recording-storage.js';
 import { RecordingTransport } from './recording-transport.js';
 
@@ -58,6 +59,7 @@ export class RecordingService {
   private readonly live = new Map<string, Live>();
   private readonly pending = new Set<Promise<unknown>>();
   private sweeper: NodeJS.Timeout | undefined;
+  private salvager: NodeJS.Timeout | undefined;
   readonly urlTtlSeconds: number;
   now: () => number;
 
@@ -253,9 +255,40 @@ export class RecordingService {
     this.sweeper.unref();
   }
 
+  /**
+   * Stores (or removes) what crashed processes left in `recordings/.partial/`, for calls that
+   * have ended since (see `partial-salvage.ts`). `callStatus` reads a call's status.
+   */
+  salvage(callStatus: (callId: string) => Promise<string | undefined>) {
+    const p = salvagePartials({
+      dir: join(this.o.dataDir, 'recordings', '.partial'),
+      storage: this.o.storage,
+      isRecording: (callId) => this.live.has(callId),
+      callStatus,
+      now: this.now,
+      ...(this.o.log ? { log: this.o.log } : {}),
+    });
+    this.track(p);
+    return p;
+  }
+
+  /** Salvages now and every `everyMs` (a crashed call is finished by recovery some time later). */
+  startSalvage(callStatus: (callId: string) => Promise<string | undefined>, everyMs = 60_000): void {
+    if (this.salvager) return;
+    const run = () =>
+      void this.salvage(callStatus).catch((error: unknown) =>
+        this.o.log?.error({ err: error }, 'salvaging partial recordings failed'),
+      );
+    run();
+    this.salvager = setInterval(run, everyMs);
+    this.salvager.unref();
+  }
+
   async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
+    if (this.salvager) clearInterval(this.salvager);
+    this.salvager = undefined;
     await this.idle();
   }
 }

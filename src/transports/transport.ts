@@ -20,9 +20,18 @@ export type TransportClose = {
   reason: string;
   /** Who closed: the client (hang-up, network) or the server. */
   initiator: 'client' | 'server';
-  /** The client broke the protocol (bad JSON, wrong frame size …). */
+  /** The client broke the protocol (bad JSON, wrong frame size, too many messages …). */
   protocolError: boolean;
+  /** Why the server closed, when it was not a protocol error or a hang-up. */
+  cause?: 'hello-timeout' | 'pong-timeout';
 };
+
+/** Close codes the engine itself closes with (the web protocol's `CloseCodes` include them). */
+export const EngineCloseCodes = {
+  normal: 1000,
+  /** A per-call limit (user turns, conversation size) was reached. */
+  callLimitReached: 4008,
+} as const;
 
 /** What a transport tells the call. Every handler is synchronous and must not throw. */
 export interface TransportHandlers {

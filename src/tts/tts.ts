@@ -11,6 +11,8 @@ export interface TtsOptions {
   model?: string;
   /** 1.0 = normal speed. */
   speed?: number;
+  /** Called when another provider (a fallback) speaks in place of the configured one. */
+  onStandIn?(provider: string): void;
 }
 
 /** `options.speed` (default 1), refused outside 0.25 … 4 with a `tts_error`. */

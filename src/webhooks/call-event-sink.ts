@@ -5,6 +5,17 @@ import type { AssistantRequestReply, ToolCallResult } from './http/parse-reply.j
 
 export type { AssistantRequestReply, ToolCallResult };
 
+/** A write that is retried keeps its event ids, so that a retry never stores an event twice. */
+export interface RecordOptions {
+  /** The events' ids (one per event), the same on every attempt. */
+  eventIds?: readonly string[];
+  /**
+   * A retry: an earlier attempt with these ids failed, perhaps after its commit (a connection
+   * lost during COMMIT). When its events are stored already, nothing is written again.
+   */
+  retry?: boolean;
+}
+
 /**
  * How the call engine reports a call through the webhook contract. The engine owns the call's
  * state; the sink persists it and its events together and delivers them.
@@ -15,7 +26,7 @@ export interface CallEventSink {
    * one transaction (stable ids, next sequence numbers), then starts their delivery at once.
    * Notifications are delivered at least once; the promise resolves once they are durable.
    */
-  record(ctx: CallContext, events: readonly EventSpec[]): Promise<EventMessage[]>;
+  record(ctx: CallContext, events: readonly EventSpec[], options?: RecordOptions): Promise<EventMessage[]>;
 
   /**
    * Records a `tool-calls` event and sends it to each tool's own server (or the assistant's),

@@ -5,7 +5,13 @@ import { NOTIFICATION_EVENT_TYPES, type NotificationEventType } from '../assista
 import type { Db } from '../db/database.js';
 import { type LiveEventPublisher, liveEventOf } from '../live/live-events.js';
 import { newEventId } from '../shared/ids.js';
-import type { AssistantRequestReply, CallEventSink, ToolCallResult } from './call-event-sink.js';
+import type {
+  AssistantRequestReply,
+  CallEventSink,
+  RecordOptions,
+  ToolCallResult,
+} from './call-event-sink.js';
+import { CallOwnershipLost } from './call-ownership-lost.js';
 import type { DeliveryJob } from './delivery/delivery-job.js';
 import { attemptRecord, errorText, laneKeyOf } from './delivery/delivery-job.js';
 import { type DeliveryRowInput, insertDeliveries, writeAttemptResults } from './delivery/delivery-store.js';
@@ -14,6 +20,7 @@ import { assistantServerTarget, type DeliveryTarget, toolCallTarget } from './de
 import { serializeEvent } from './delivery/wire-format.js';
 import { buildEventMessage, type CallContext, type EventSpec } from './events/build-event.js';
 import type { EventMessage, ToolCall } from './events/event-schemas.js';
+import { type CompactedBatch, EventCompactor, insertMessageBodies } from './events/event-storage.js';
 import { parseAssistantRequestReply, parseToolCallsReply } from './http/parse-reply.js';
 import { type SendResult, sendWebhook } from './http/send.js';
 import { buildSignedHeaders } from './http/signing.js';
@@ -21,7 +28,7 @@ import { buildSignedHeaders } from './http/signing.js';
 const isNotification = (type: string): type is NotificationEventType =>
   (NOTIFICATION_EVENT_TYPES as readonly string[]).includes(type);
 
-/** Each event is serialised once: the stored payload and the default-format body share it. */
+/** Each event is serialised at most once for its default-format body (storage keeps it compacted). */
 const jsonOf = new WeakMap<EventMessage, string>();
 function payloadJson(message: EventMessage): string {
   let json = jsonOf.get(message);
@@ -40,6 +47,8 @@ interface Persisted {
 interface PendingRecord {
   ctx: CallContext;
   specs: readonly EventSpec[];
+  /** Ids chosen by the caller (stable across its retries); otherwise new ones. */
+  eventIds?: readonly string[];
   deliver: boolean;
   timestamp: number;
   resolve: (value: Persisted) => void;
@@ -78,12 +87,40 @@ export class Outbox implements CallEventSink {
     private readonly allowPrivate: boolean,
     /** Gets every recorded event once its transaction has committed (live views). */
     private readonly live?: LiveEventPublisher,
+    /**
+     * Fencing: the owner stamp of this process's calls (see CallRecovery). A call row owned by
+     * another process is never written; its record() fails with `CallOwnershipLost`.
+     */
+    private readonly callOwner?: string,
   ) {}
 
-  async record(ctx: CallContext, specs: readonly EventSpec[]): Promise<EventMessage[]> {
-    const { messages, jobs } = await this.persist(ctx, specs, true);
+  async record(
+    ctx: CallContext,
+    specs: readonly EventSpec[],
+    options: RecordOptions = {},
+  ): Promise<EventMessage[]> {
+    if (options.retry && options.eventIds?.length && (await this.alreadyStored(options.eventIds))) return [];
+    const { messages, jobs } = await this.persist(ctx, specs, true, options.eventIds);
     this.dispatcher.enqueue(jobs);
     return messages;
+  }
+
+  /**
+   * Whether an earlier attempt of a retried write committed after all (its acknowledgement was
+   * lost with the connection). Its deliveries were leased to this process but never handed to
+   * the dispatcher: they are released to the sweeper, which sends them.
+   */
+  private async alreadyStored(eventIds: readonly string[]): Promise<boolean> {
+    const found = await this.db.selectFrom('call_events').select('id').where('id', 'in', eventIds).execute();
+    if (found.length === 0) return false;
+    await this.db
+      .updateTable('webhook_deliveries')
+      .set({ lease_owner: null, lease_until: null })
+      .where('event_id', 'in', eventIds)
+      .where('status', '=', 'pending')
+      .execute();
+    this.logger.warn({ eventIds }, 'a retried write had been stored already; not written again');
+    return true;
   }
 
   /**
@@ -91,7 +128,12 @@ export class Outbox implements CallEventSink {
    * one. A durable commit costs milliseconds (the WAL flush), so one transaction per event caps
    * a server at a few hundred events per second; batching lifts that without delaying anyone.
    */
-  private persist(ctx: CallContext, specs: readonly EventSpec[], deliver: boolean): Promise<Persisted> {
+  private persist(
+    ctx: CallContext,
+    specs: readonly EventSpec[],
+    deliver: boolean,
+    eventIds?: readonly string[],
+  ): Promise<Persisted> {
     return new Promise((resolve, reject) => {
       this.pending.push({
         // The engine mutates its state after this call: events are built from a snapshot.
@@ -101,6 +143,7 @@ export class Outbox implements CallEventSink {
           messages: structuredClone(ctx.messages) as CallContext['messages'],
         },
         specs,
+        ...(eventIds ? { eventIds } : {}),
         deliver,
         timestamp: Date.now(),
         resolve,
@@ -111,6 +154,7 @@ export class Outbox implements CallEventSink {
   }
 
   private pending: PendingRecord[] = [];
+  private readonly compactor = new EventCompactor();
   private committers = 0;
 
   private async commitLoop(): Promise<void> {
@@ -155,12 +199,17 @@ export class Outbox implements CallEventSink {
 
   private async commitBatch(batch: readonly PendingRecord[]): Promise<Persisted[]> {
     // One upsert row per call: its latest state, and how many sequence numbers it needs.
-    const perCall = new Map<string, { call: CallContext['call']; count: number }>();
+    const perCall = new Map<string, { call: CallContext['call']; count: number; reported: boolean }>();
     for (const r of batch) {
       const entry = perCall.get(r.ctx.call.id);
-      perCall.set(r.ctx.call.id, { call: r.ctx.call, count: (entry?.count ?? 0) + r.specs.length });
+      perCall.set(r.ctx.call.id, {
+        call: r.ctx.call,
+        count: (entry?.count ?? 0) + r.specs.length,
+        reported: (entry?.reported ?? false) || r.specs.some((spec) => spec.type === 'end-of-call-report'),
+      });
     }
     const results: Persisted[] = batch.map(() => ({ messages: [], jobs: [] }));
+    let stored: CompactedBatch | undefined;
     await this.db.transaction().execute(async (tx) => {
       const now = new Date();
       const rows = await tx
@@ -169,7 +218,7 @@ export class Outbox implements CallEventSink {
           [...perCall.values()]
             // Always lock call rows in one order, so concurrent batches cannot deadlock.
             .sort((a, b) => (a.call.id < b.call.id ? -1 : 1))
-            .map(({ call, count }) => ({
+            .map(({ call, count, reported }) => ({
               id: call.id,
               team_id: call.teamId,
               assistant_id: call.assistantId || null,
@@ -177,19 +226,29 @@ export class Outbox implements CallEventSink {
               created_at: call.startAt,
               record: JSON.stringify(call),
               event_sequence: count,
+              reported_at: reported ? now : null,
             })),
         )
         .onConflict((oc) =>
-          oc.column('id').doUpdateSet({
-            status: sql`excluded.status`,
-            assistant_id: sql`excluded.assistant_id`,
-            record: sql`excluded.record`,
-            updated_at: now,
-            event_sequence: sql<number>`calls.event_sequence + excluded.event_sequence`,
-          }),
+          oc
+            .column('id')
+            .doUpdateSet({
+              status: sql`excluded.status`,
+              assistant_id: sql`excluded.assistant_id`,
+              record: sql`excluded.record`,
+              updated_at: now,
+              event_sequence: sql<number>`calls.event_sequence + excluded.event_sequence`,
+              reported_at: sql`coalesce(excluded.reported_at, calls.reported_at)`,
+            })
+            .where(this.fence()),
         )
         .returning(['id', 'event_sequence'])
         .execute();
+      if (rows.length < perCall.size) {
+        // Fenced: rolls back; commitLoop then commits the batch's other records on their own.
+        const written = new Set(rows.map((row) => row.id));
+        throw new CallOwnershipLost([...perCall.keys()].filter((id) => !written.has(id)));
+      }
       const next = new Map(
         rows.map((row) => [row.id, row.event_sequence - (perCall.get(row.id)?.count ?? 0) + 1]),
       );
@@ -197,11 +256,11 @@ export class Outbox implements CallEventSink {
       const deliveries: DeliveryRowInput[] = [];
       batch.forEach((r, i) => {
         const out = results[i] as Persisted;
-        for (const spec of r.specs) {
+        for (const [k, spec] of r.specs.entries()) {
           const sequence = next.get(r.ctx.call.id) ?? 1;
           next.set(r.ctx.call.id, sequence + 1);
           const message = buildEventMessage(r.ctx, spec, {
-            id: newEventId(),
+            id: r.eventIds?.[k] ?? newEventId(),
             sequence,
             timestamp: r.timestamp,
           });
@@ -247,25 +306,29 @@ export class Outbox implements CallEventSink {
         }
       });
       if (events.length > 0) {
-        await tx
-          .insertInto('call_events')
-          .values(
-            events.map((m) => ({
-              id: m.id,
-              team_id: m.call.teamId,
-              call_id: m.call.id,
-              sequence: m.sequence,
-              type: m.type,
-              payload: payloadJson(m),
-            })),
-          )
-          .execute();
+        // The conversation is stored once per message version, not once per event (event-storage.ts).
+        const compacted = this.compactor.compact(events);
+        stored = compacted;
+        await tx.insertInto('call_events').values(compacted.rows).execute();
+        await insertMessageBodies(tx, compacted);
         // Other processes' live views (PostgreSQL NOTIFY: sent only if this transaction commits).
         if (this.live?.beforeCommit) await this.live.beforeCommit(tx, events);
       }
       await insertDeliveries(tx, deliveries);
     });
+    stored?.committed();
     return results;
+  }
+
+  /**
+   * The fenced write (checked in the upsert itself, under the row lock): the row is not owned by
+   * another process, and a call that ended is never written back to a live status.
+   */
+  private fence() {
+    const owned = this.callOwner
+      ? sql<boolean>`(calls.owner is null or calls.owner = ${this.callOwner})`
+      : sql<boolean>`true`;
+    return sql<boolean>`${owned} and not (calls.status not in ('queued', 'ongoing') and excluded.status in ('queued', 'ongoing'))`;
   }
 
   async requestToolCalls(

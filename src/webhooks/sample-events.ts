@@ -6,7 +6,8 @@ import type { ConversationMessage } from './events/conversation-schema.js';
 
 /**
  * A realistic sample of each event type, for `POST /v1/assistants/:id/test-webhook` (the
- * "send test event" button). The call id starts with `WC-test-` so receivers can tell.
+ * "send test event" button). The call id has the contract's form (`WC-<uuid v4>`), so receivers
+ * that validate ids accept it; `call.metadata.test: true` tells them it is a test.
  */
 export function sampleContext(
   teamId: string,
@@ -17,7 +18,7 @@ export function sampleContext(
   const start = now - 42_000;
   const ended = type === 'end-of-call-report';
   const call: Call = {
-    id: `WC-test-${randomUUID()}`,
+    id: `WC-${randomUUID()}`,
     teamId,
     assistantId: assistant._id,
     callType: 'web',

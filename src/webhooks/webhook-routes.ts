@@ -13,6 +13,7 @@ import { assistantServerTarget, type DeliveryTarget, toolCallTarget } from './de
 import { serializeEvent } from './delivery/wire-format.js';
 import { buildEventMessage } from './events/build-event.js';
 import { type EventMessage, eventSchemas } from './events/event-schemas.js';
+import { rehydrate } from './events/event-storage.js';
 import { newDeliveryId, type Outbox } from './outbox.js';
 import { sampleContext, sampleSpec } from './sample-events.js';
 
@@ -123,18 +124,19 @@ function targetView(target: DeliveryTarget): Static<typeof TargetView> {
   };
 }
 
-/** A delivery of the team's, with the event it carries; 404 for anything else. */
+/** A delivery of the team's, with the event it carries (as sent); 404 for anything else. */
 async function findDeliveryWithEvent(db: Db, teamId: string, id: string) {
   const row = await db
     .selectFrom('webhook_deliveries')
     .innerJoin('call_events', 'call_events.id', 'webhook_deliveries.event_id')
     .selectAll('webhook_deliveries')
-    .select('call_events.payload')
+    .select(['call_events.payload', 'call_events.message_refs', 'call_events.call_id as event_call_id'])
     .where('webhook_deliveries.team_id', '=', teamId)
     .where('webhook_deliveries.id', '=', id)
     .executeTakeFirst();
   if (!row) throw notFound('delivery');
-  return row;
+  const [event] = await rehydrate(db, [{ ...row, call_id: row.event_call_id }]);
+  return { ...row, event: event as EventMessage };
 }
 
 export async function webhookRoutes(
@@ -200,7 +202,7 @@ export async function webhookRoutes(
       return {
         ...toDelivery(row),
         target: targetView(row.target as unknown as DeliveryTarget),
-        payload: row.payload,
+        payload: row.event,
         attempts: attempts.map((a) => ({
           id: a.id,
           attemptedAt: a.attempted_at.toISOString(),
@@ -258,7 +260,7 @@ export async function webhookRoutes(
           callId: row.call_id,
           sequence: row.sequence,
           laneKey: laneKeyOf(null, target.url, id),
-          body: serializeEvent(row.payload as unknown as EventMessage, target.format),
+          body: serializeEvent(row.event, target.format),
           target,
           attemptCount: 0,
           firstAttemptAt: null,

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import type { CallService } from '../../src/calls/call-service.js';
+import type { InputLimits } from '../../src/engine/input-limits.js';
 import type { EngineProviders, EngineTiming } from '../../src/engine/providers.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
@@ -23,7 +24,12 @@ export interface CallServer {
 /** `providers` undefined: the server's own, as `parley serve` builds them (offline + cloud catalog). */
 export async function startCallServer(
   providers: EngineProviders | undefined,
-  opts: { timing?: Partial<EngineTiming>; joinTokenTtlMs?: number; env?: Record<string, string> } = {},
+  opts: {
+    timing?: Partial<EngineTiming>;
+    joinTokenTtlMs?: number;
+    env?: Record<string, string>;
+    inputLimits?: Partial<InputLimits>;
+  } = {},
 ): Promise<CallServer> {
   let baseUrl = '';
   const server = await startTestServer(
@@ -35,6 +41,7 @@ export async function startCallServer(
         publicUrl: () => baseUrl,
         ...(opts.timing ? { timing: opts.timing } : {}),
         ...(opts.joinTokenTtlMs ? { joinTokenTtlMs: opts.joinTokenTtlMs } : {}),
+        ...(opts.inputLimits ? { inputLimits: opts.inputLimits } : {}),
       },
     },
   );
@@ -102,8 +109,8 @@ export class Client {
     });
   }
 
-  static async connect(url: string): Promise<Client> {
-    const ws = new WebSocket(url);
+  static async connect(url: string, options?: WebSocket.ClientOptions): Promise<Client> {
+    const ws = new WebSocket(url, options);
     const client = new Client(ws);
     await once(ws, 'open');
     return client;

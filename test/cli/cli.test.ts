@@ -2,8 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireDataDirLock } from '../../src/db/data-dir-lock.js';
 import { runCli, type ServeProcess, startServeProcess } from '../support/cli-process.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { createTestDatabase, type TestDatabase, testDatabaseUrl } from '../support/test-database.js';
 
 let dir: string;
 let database: TestDatabase;
@@ -46,7 +47,50 @@ describe('parley CLI', () => {
     });
     expect(del.status).toBe(204);
     expect(serve.lines.join('\n')).not.toContain(key);
-  });
+  }, 90_000); // three Node processes, each loading the whole server: slow on a busy machine
+
+  it.skipIf(Boolean(testDatabaseUrl))(
+    'waits for a holder of the data directory that has no admin channel yet, then does the work itself',
+    async () => {
+      await serve?.stop();
+      serve = undefined;
+      // Another process starting up (it holds the directory, no admin socket yet): here, this one.
+      const lock = await acquireDataDirLock(dir, 'serve');
+      let waiting!: () => void;
+      const saidSo = new Promise<void>((resolve) => {
+        waiting = resolve;
+      });
+      const pending = runCli(['keys', 'create', '--team', 'patient'], database.env, {
+        timeoutMs: 60_000,
+        onStderr: (text) => {
+          if (text.includes(`waiting for process ${process.pid} (parley serve)`)) waiting();
+        },
+      });
+      await saidSo;
+      await lock.release();
+      const created = await pending;
+      expect(created.code, created.stderr).toBe(0);
+      expect(created.stdout.trim()).toMatch(/^pk_/);
+      expect(created.stderr).toContain('team patient');
+    },
+    60_000,
+  );
+
+  it.skipIf(Boolean(testDatabaseUrl))(
+    'says so when it starts a new embedded database (run from the wrong directory?)',
+    async () => {
+      const elsewhere = join(dir, 'elsewhere');
+      const created = await runCli(['keys', 'create', '--team', 'lost'], { PARLEY_DATA_DIR: elsewhere });
+      expect(created.code, created.stderr).toBe(0);
+      expect(created.stderr).toContain(
+        `there was no database in ${join(elsewhere, 'db')}: created a new one`,
+      );
+      const again = await runCli(['keys', 'create', '--team', 'lost'], { PARLEY_DATA_DIR: elsewhere });
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).not.toContain('created a new one');
+    },
+    90_000,
+  );
 
   it('prints usage and fails on an unknown command or missing --team', async () => {
     expect((await runCli(['frobnicate'], database.env)).code).toBe(2);

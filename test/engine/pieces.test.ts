@@ -160,7 +160,7 @@ describe('engine pieces', () => {
       ...startSession({
         clock,
         providers: fakeProviders({ clock }),
-        assistant: { welcomeMessageMode: 'manual' },
+        assistant: { welcomeMessageMode: 'manual', clientSayEnabled: true },
       }),
       clock,
     };
@@ -172,7 +172,7 @@ describe('engine pieces', () => {
     expect(h.session.messages[0]?.messageId).toBe('welcome-1');
     h.transport.say('Anything else?');
     await clock.until(() => h.session.messages.length === 2);
-    expect(h.session.messages[1]?.text).toBe('Anything else?');
+    expect(h.session.messages[1]).toMatchObject({ text: 'Anything else?', clientSupplied: true });
     h.transport.end();
     expect((await h.session.done).callEndTriggerBy).toBe('user');
   });

@@ -1,9 +1,9 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type LiveEvent, LiveEventHub } from '../../src/live/live-events.js';
 import { SseStream } from '../../src/live/sse-stream.js';
 
-const options = { heartbeatMs: 15_000, maxBufferedBytes: 64 * 1024, retryMs: 2_000 };
+const options = { heartbeatMs: 15_000, maxStallMs: 5_000, maxBufferedBytes: 64 * 1024, retryMs: 2_000 };
 
 /** A response whose client reads everything written. */
 function reading() {
@@ -56,9 +56,76 @@ describe('SseStream', () => {
     expect(stream.closed).toBe('too-slow');
     expect(reasons).toEqual(['too-slow']);
     expect(out.destroyed).toBe(true);
-    // It stopped near the cap: about 64 events of 1 KB, not 10,000.
+    // It stopped near the backlog bound: about 64 events of 1 KB, not 10,000.
     expect(sent).toBeLessThan(80);
     stream.send(payload, 'after'); // ignored, no throw
+  });
+
+  it('disconnects a client whose connection does not drain for maxStallMs, however little is queued', () => {
+    vi.useFakeTimers();
+    const out = new PassThrough({ highWaterMark: 1024 }); // nobody reads it
+    const stream = new SseStream(out, options);
+    stream.send('x'.repeat(2_000), 'evt_1');
+    vi.advanceTimersByTime(4_900);
+    expect(stream.closed).toBeUndefined();
+    vi.advanceTimersByTime(200);
+    expect(stream.closed).toBe('too-slow');
+    expect(out.destroyed).toBe(true);
+  });
+
+  it('keeps a client that reads at its own pace: a burst waits for drains, in order, and is not judged slow', async () => {
+    // A socket that takes 16 KB at a time and drains asynchronously, as a real one does.
+    let text = '';
+    let drains = 0;
+    const out = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk, _encoding, done) {
+        text += chunk;
+        setImmediate(() => {
+          drains++;
+          done();
+        });
+      },
+    });
+    const stream = new SseStream(out, { ...options, maxBufferedBytes: 8 * 1024 * 1024 });
+    // One synchronous burst (as the outbox publishes a batch): 5 MB, 100 events of 50 KB.
+    const payload = 'y'.repeat(50_000);
+    for (let i = 0; i < 100; i++) stream.send(payload, `evt_${i}`);
+    // The socket asked to wait at once: the burst waits in the backlog, not in the socket.
+    expect(stream.backlogSize).toBeGreaterThan(4_900_000);
+    expect(out.writableLength).toBeLessThan(100_000);
+    await stream.writable();
+    expect(stream.closed).toBeUndefined();
+    expect(stream.backlogSize).toBe(0);
+    expect(drains).toBeGreaterThan(50);
+    const ids = [...text.matchAll(/^id: (.*)$/gm)].map((m) => m[1]);
+    expect(ids).toEqual(Array.from({ length: 100 }, (_, i) => `evt_${i}`));
+    stream.close();
+  });
+
+  it('lets one event larger than the backlog bound through, and holds the next until it drained', async () => {
+    const out = new PassThrough({ highWaterMark: 1024 });
+    const stream = new SseStream(out, options);
+    const big = 'z'.repeat(1024 * 1024); // 16 times maxBufferedBytes
+    stream.send(big, 'evt_big');
+    stream.send('{"after":1}', 'evt_after');
+    expect(stream.closed).toBeUndefined();
+    let resolved = false;
+    const drained = stream.writable().then(() => {
+      resolved = true;
+    });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(resolved).toBe(false);
+    let text = '';
+    out.on('data', (d) => {
+      text += d;
+    });
+    await drained;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(text).toContain(`id: evt_big\ndata: ${big}\n\n`);
+    expect(text.endsWith('id: evt_after\ndata: {"after":1}\n\n')).toBe(true);
+    expect(stream.closed).toBeUndefined();
+    stream.close();
   });
 
   it('reports the client closing', () => {

@@ -5,9 +5,22 @@ import { createInterface } from 'node:readline';
 
 export const CLI = join(import.meta.dirname, '../../dist/cli.js');
 
+export interface CliOptions {
+  /** Working directory (the default data directory `./.parley` is relative to it). */
+  cwd?: string;
+  /** Kills the command (SIGKILL) if it has not exited by then; `code` is then null. */
+  timeoutMs?: number;
+  /** Sees stderr as it comes. */
+  onStderr?: (soFar: string) => void;
+}
+
 /** Runs `parley <args>` to completion (the built CLI, as users run it). */
-export async function runCli(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+export async function runCli(args: string[], env: Record<string, string>, options: CliOptions = {}) {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: 'pipe',
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => {
@@ -15,8 +28,11 @@ export async function runCli(args: string[], env: Record<string, string>) {
   });
   child.stderr.on('data', (d) => {
     stderr += d;
+    options.onStderr?.(stderr);
   });
-  const [code] = (await once(child, 'exit')) as [number];
+  const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
   return { code, stdout, stderr };
 }
 
@@ -25,14 +41,20 @@ export interface ServeProcess {
   url: string;
   /** Every log line so far. */
   lines: string[];
+  /** Everything written to stderr so far. */
+  stderr(): string;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** Starts `parley serve` on a free port and resolves once it listens. */
-export async function startServeProcess(env: Record<string, string>): Promise<ServeProcess> {
+export async function startServeProcess(
+  env: Record<string, string>,
+  options: Pick<CliOptions, 'cwd'> = {},
+): Promise<ServeProcess> {
   const child = spawn(process.execPath, [CLI, 'serve'], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', PARLEY_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   });
   const lines: string[] = [];
   let stderr = '';
@@ -52,6 +74,7 @@ export async function startServeProcess(env: Record<string, string>): Promise<Se
     child,
     url,
     lines,
+    stderr: () => stderr,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');

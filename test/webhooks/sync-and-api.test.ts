@@ -153,7 +153,11 @@ describe('delivery log, replay, test events, schemas, formats', () => {
     expect(res.json()).toMatchObject({ ok: true, statusCode: 200 });
     expect(r.events).toHaveLength(1);
     expect(r.events[0]!.message.type).toBe(type);
-    expect(r.events[0]!.message.call.id).toMatch(/^WC-test-/);
+    // The contract's form, so receivers that validate ids accept it; marked as a test in metadata.
+    expect(r.events[0]!.message.call.id).toMatch(
+      /^WC-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(r.events[0]!.message.call.metadata).toEqual({ test: true });
     expect(res.body).not.toContain('x-secret-value');
   });
 

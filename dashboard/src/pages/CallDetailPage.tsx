@@ -6,6 +6,7 @@ import {
   type EventMessage,
   type LiveEvent,
   ParleyApiError,
+  type ParleyClient,
   type WebhookDelivery,
 } from '../../../browser-sdk/src/index.js';
 import { Deliveries } from '../components/Deliveries.js';
@@ -34,6 +35,18 @@ const MetricsChart = lazy(() =>
 let callEventsRoute = true;
 
 const WITH_MESSAGES = new Set(['end-of-call-report', 'hang', 'error', 'conversation-update']);
+
+/** The newest recorded event that carries the conversation, through every page of the call's events. */
+async function lastEventWithMessages(client: ParleyClient, id: string, signal?: AbortSignal) {
+  let last: LiveEvent | undefined;
+  let cursor: string | null | undefined;
+  do {
+    const page = await client.listCallEvents(id, cursor ? { cursor } : {}, signal);
+    last = page.data.filter((e) => WITH_MESSAGES.has(e.type)).at(-1) ?? last;
+    cursor = page.nextCursor;
+  } while (cursor);
+  return last;
+}
 
 function Messages({ messages, callStart }: { messages: ConversationMessage[]; callStart: number }) {
   if (messages.length === 0) {
@@ -171,14 +184,13 @@ export function CallDetailPage({ id }: { id: string }) {
         setCall((current) => (lastSequence.current > 0 && current ? { ...current, ...fresh } : fresh));
         setDeliveries(page.data);
         // The call's recorded events, when the server has the route; else the delivery log.
-        const recorded = callEventsRoute
-          ? await client.listCallEvents(id, signal).catch((e: unknown) => {
+        const withMessages = callEventsRoute
+          ? await lastEventWithMessages(client, id, signal).catch((e: unknown) => {
               if (e instanceof ParleyApiError && e.status === 404 && e.message.startsWith('no route'))
                 callEventsRoute = false;
-              return null;
+              return undefined;
             })
-          : null;
-        const withMessages = recorded?.data.filter((e) => WITH_MESSAGES.has(e.type)).at(-1);
+          : undefined;
         if (withMessages && withMessages.sequence > lastSequence.current) {
           applyEvent(withMessages.event, withMessages.sequence);
         }

@@ -35,9 +35,12 @@ export function SignIn() {
           <span className="brand-name">Parley</span>
         </div>
         <h1>Sign in to your team</h1>
-        <p className="muted">
-          Paste an API key. Create one with <code>npx parley keys create --team default</code>.
+        <p className="muted" data-testid="sign-in-help">
+          Paste an API key. No key yet? In a terminal, in the directory where Parley runs (it works while the
+          server runs), create one for the team <code>default</code>:
         </p>
+        <pre className="signin-command">npx parley keys create --team default</pre>
+        <p className="muted">It prints the key once: keep it somewhere safe.</p>
         <label className="field">
           <span className="field-label">API key</span>
           <input

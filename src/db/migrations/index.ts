@@ -4,6 +4,8 @@ import * as webhooks from './0002-webhooks.js';
 import * as teamSettings from './0003-team-settings.js';
 import * as callOwnership from './0004-call-ownership.js';
 import * as providerCredentials from './0005-provider-credentials.js';
+import * as callMessages from './0006-call-messages.js';
+import * as callEndRequests from './0007-call-end-requests.js';
 
 /** Migrations are compiled in (no directory scanning), so the built package runs anywhere. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +14,8 @@ const migrations: Record<string, Migration> = {
   '0003-team-settings': teamSettings,
   '0004-call-ownership': callOwnership,
   '0005-provider-credentials': providerCredentials,
+  '0006-call-messages': callMessages,
+  '0007-call-end-requests': callEndRequests,
 };
 
 export const migrationProvider: MigrationProvider = {

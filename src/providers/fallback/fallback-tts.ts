@@ -5,7 +5,8 @@ import { canFallBack, type ReportError, switchedError } from './fallback-error.j
  * The primary TTS until it fails retryably, then the fallback (with its own voice and model)
  * for the rest of the call. A sentence that failed before any audio is spoken again by the
  * fallback; one that failed midway stops where it broke (replaying it whole would repeat what
- * the caller already heard).
+ * the caller already heard). Audio the fallback makes is announced (`onStandIn`), so it is never
+ * cached as the primary's voice.
  */
 export class FallbackTts implements TtsProvider {
   private failedOver = false;
@@ -38,6 +39,7 @@ export class FallbackTts implements TtsProvider {
       }
     }
     const { voice: _voice, model: _model, ...rest } = options;
+    options.onStandIn?.(this.fallback.name);
     yield* this.fallback.synthesize(text, { ...rest, ...this.fallbackOptions }, signal);
   }
 }

@@ -21,13 +21,19 @@ export const webCallProtocolDoc = `
    \`messageId\`), \`assistant-text\` (each sentence as it starts playing, then \`final:true\` with the
    text as stored, \`interrupted:true\` when cut off), \`metrics\` (seed-001 metrics of each message)
    and \`error\`.
-6. \`{"type":"say","text":"…"}\` makes the assistant say something (without \`text\`: the welcome
-   message, for \`welcomeMessageMode: manual\`). \`{"type":"end"}\` hangs up; so does closing the socket.
+6. \`{"type":"say"}\` plays the welcome message (for \`welcomeMessageMode: manual\`). With a
+   \`text\`, the assistant speaks that text only when it has \`clientSayEnabled: true\` (otherwise
+   an \`error\` \`say_not_allowed\`); the line is marked \`clientSupplied\` and stays out of the
+   model's history. \`{"type":"end"}\` hangs up; so does closing the socket.
+7. Limits per call: \`hello\` within 10 s; answer WebSocket pings (sent every 15 s) within 10 s;
+   \`user-text\` and \`say\` at most 2 a second (bursts of 10); at most 500 user turns and
+   200,000 characters of conversation; audio no faster than real time plus 1 s (the excess is
+   dropped, with one \`error\` \`audio_too_fast\`).
 
 **Close codes**: ${Object.entries(CloseCodes)
   .map(([name, code]) => `\`${code}\` ${name}`)
-  .join(', ')}. A protocol violation (bad JSON, unknown type, wrong frame size, audio before
-hello, a message over 64 KB) is answered with an \`error\` message and a close with its code and
+  .join(', ')}. A protocol violation (bad JSON or UTF-8, unknown type, wrong frame size, audio
+before hello, a message over 64 KB, messages too fast) is answered with an \`error\` message and a close with its code and
 reason; the call then ends (\`ended-with-error\`) with its terminal webhook events.
 
 The JSON Schema of every message: \`GET /v1/schemas/web-call\`.

@@ -1,6 +1,8 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { defaultInputLimits } from '../../engine/input-limits.js';
 import { MessageMetricsSchema } from '../../webhooks/events/conversation-schema.js';
+import { EngineCloseCodes } from '../transport.js';
 
 /**
  * The web-call protocol, version 1, over one WebSocket. Text frames carry JSON messages, each
@@ -21,7 +23,7 @@ export const PROTOCOL_VERSION = 1;
 export const CloseCodes = {
   /** The call ended normally. */
   normal: 1000,
-  /** A text message that is not JSON, or a message that does not match its schema. */
+  /** A text message that is not JSON or not valid UTF-8, or a message that does not match its schema. */
   invalidPayload: 1007,
   /** A message larger than the limit. */
   tooBig: 1009,
@@ -33,6 +35,14 @@ export const CloseCodes = {
   wrongFrameSize: 4003,
   /** `hello` asked for a protocol version this server does not speak. */
   unsupportedVersion: 4004,
+  /** No `hello` within the hello timeout (10 s by default); the call ends `no-answer`. */
+  helloTimeout: 4005,
+  /** A server ping went unanswered (no pong within the limit): the client is gone. */
+  pongTimeout: 4006,
+  /** `user-text` / `say` faster than the per-call rate (2 a second, bursts of 10, by default). */
+  rateLimited: 4007,
+  /** A per-call limit was reached: user turns (500) or conversation size (200,000 characters). */
+  callLimitReached: EngineCloseCodes.callLimitReached,
   /** Missing, unknown or expired join token. */
   badToken: 4401,
   /** The call does not exist. */
@@ -41,6 +51,7 @@ export const CloseCodes = {
   conflict: 4409,
 } as const;
 
+const MAX_TEXT = defaultInputLimits.maxTextChars;
 const lit = <T extends string | number>(v: T) => Type.Literal(v);
 
 // ---------------------------------------------------------------- client → server
@@ -69,7 +80,7 @@ export const HelloSchema = Type.Object(
 export const ClientMessageSchemas = {
   hello: HelloSchema,
   'user-text': Type.Object(
-    { type: lit('user-text'), text: Type.String({ minLength: 1, maxLength: 4000 }) },
+    { type: lit('user-text'), text: Type.String({ minLength: 1, maxLength: MAX_TEXT }) },
     { additionalProperties: false, description: 'what the user says, as text (chat and tests)' },
   ),
   mark: Type.Object(
@@ -77,8 +88,12 @@ export const ClientMessageSchemas = {
     { additionalProperties: false, description: 'audio up to this mark has played' },
   ),
   say: Type.Object(
-    { type: lit('say'), text: Type.Optional(Type.String({ minLength: 1, maxLength: 4000 })) },
-    { additionalProperties: false, description: 'speak this now (without text: the welcome message)' },
+    { type: lit('say'), text: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_TEXT })) },
+    {
+      additionalProperties: false,
+      description:
+        "speak this now (without text: the welcome message); text only when the assistant's clientSayEnabled is true",
+    },
   ),
   end: Type.Object({ type: lit('end') }, { additionalProperties: false, description: 'hang up' }),
 } as const;

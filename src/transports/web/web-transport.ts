@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import { defaultInputLimits, type InputLimits, TokenBucket } from '../../engine/input-limits.js';
 import type {
   Transport,
   TransportClose,
@@ -12,10 +13,23 @@ import { CloseCodes, PROTOCOL_VERSION, parseClientMessage, type ServerMessage } 
  * The web-call protocol on one WebSocket (see protocol.ts). Every input is validated before
  * it reaches the call; a violation sends an `error`, closes the socket with a code and reason,
  * and tells the call (which then ends with its terminal events). Incoming audio is copied into
- * one preallocated frame per call: no allocation per frame.
+ * one preallocated frame per call: no allocation per frame. The client must say `hello` in
+ * time, answer pings, and send `user-text`/`say` no faster than the per-call rate.
  */
 export const MAX_TEXT_MESSAGE_BYTES = 64 * 1024;
 const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+export type SocketLimits = Pick<
+  InputLimits,
+  'textMessagesPerSecond' | 'textMessageBurst' | 'helloTimeoutMs' | 'pingIntervalMs' | 'pongTimeoutMs'
+>;
+
+/** Reasons for the close codes `ws` itself sends when a frame breaks the WebSocket protocol. */
+const wsFailureReasons: Record<number, string> = {
+  [CloseCodes.invalidPayload]: 'invalid UTF-8 in a text message',
+  [CloseCodes.tooBig]: `message over ${MAX_TEXT_MESSAGE_BYTES} bytes`,
+  1002: 'WebSocket protocol violation',
+};
 
 export class WebSocketTransport implements Transport {
   readonly kind = 'web' as const;
@@ -25,19 +39,27 @@ export class WebSocketTransport implements Transport {
   private frame: Int16Array | undefined;
   private frameBytes: Uint8Array | undefined;
   private closed = false;
-  private tooBig = false;
+  /** A frame broke the WebSocket protocol (too big, invalid UTF-8 …): `ws` closed the socket. */
+  private wsFailure: { code: number; reason: string } | undefined;
+  private readonly textRate: TokenBucket;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private pongTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly callId: string,
+    private readonly limits: SocketLimits = defaultInputLimits,
   ) {
-    // ws closes an oversized message with 1009 and no reason before it reports the error; give
-    // the client a reason too.
+    this.textRate = new TokenBucket(limits.textMessagesPerSecond / 1000, limits.textMessageBurst);
+    // ws closes on a frame that breaks the protocol (oversized, invalid UTF-8) with a code and
+    // no reason before it reports the error: that is the client's protocol error, with a reason.
     const close = socket.close.bind(socket);
     socket.close = (code?: number, reason?: string | Buffer) => {
-      if (code === CloseCodes.tooBig && !reason) {
-        this.tooBig = true;
-        close(code, `message over ${MAX_TEXT_MESSAGE_BYTES} bytes`);
+      if (!this.closed && !reason && code !== undefined && code !== 1000) {
+        const why = wsFailureReasons[code] ?? 'WebSocket protocol violation';
+        this.wsFailure = { code, reason: why };
+        this.sendJson({ type: 'error', code: 'protocol_error', message: why });
+        close(code, why);
         return;
       }
       close(code, reason);
@@ -45,14 +67,15 @@ export class WebSocketTransport implements Transport {
     socket.on('message', (data, isBinary) =>
       this.onMessage(data as Buffer | Buffer[] | ArrayBuffer, isBinary),
     );
-    socket.on('error', (error: Error & { code?: string }) => {
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.tooBig = true;
+    socket.on('error', () => {
+      // Reported through `close` (wsFailure); a listener keeps the error from being thrown.
     });
     socket.on('close', (code, reason) => {
+      this.stopTimers();
       if (this.closed) return;
       this.closed = true;
-      const info: TransportClose = this.tooBig
-        ? { code: CloseCodes.tooBig, reason: 'message too big', initiator: 'server', protocolError: true }
+      const info: TransportClose = this.wsFailure
+        ? { ...this.wsFailure, initiator: 'server', protocolError: true }
         : {
             code,
             reason: reason.toString('utf8') || 'client left',
@@ -61,6 +84,32 @@ export class WebSocketTransport implements Transport {
           };
       this.handlers?.onClose(info);
     });
+    socket.on('pong', () => {
+      clearTimeout(this.pongTimer);
+      this.pongTimer = undefined;
+    });
+    this.timers.push(
+      setTimeout(() => {
+        if (!this.hello)
+          this.fail(CloseCodes.helloTimeout, `no hello within ${limits.helloTimeoutMs} ms`, 'hello-timeout');
+      }, limits.helloTimeoutMs).unref(),
+      setInterval(() => {
+        if (this.closed || this.pongTimer) return;
+        this.pongTimer = setTimeout(
+          () =>
+            this.fail(CloseCodes.pongTimeout, `no pong within ${limits.pongTimeoutMs} ms`, 'pong-timeout'),
+          limits.pongTimeoutMs,
+        ).unref();
+        socket.ping();
+      }, limits.pingIntervalMs).unref(),
+    );
+  }
+
+  private stopTimers(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.length = 0;
+    clearTimeout(this.pongTimer);
+    this.pongTimer = undefined;
   }
 
   start(handlers: TransportHandlers): void {
@@ -88,6 +137,7 @@ export class WebSocketTransport implements Transport {
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopTimers();
     this.socket.close(code, reason.slice(0, 120));
     this.handlers?.onClose({ code, reason, initiator: 'server', protocolError: false });
   }
@@ -97,13 +147,27 @@ export class WebSocketTransport implements Transport {
     this.socket.send(JSON.stringify(message));
   }
 
-  /** Refuses the connection: error message, close code and reason, and the call is told. */
-  private fail(code: number, reason: string): void {
+  /**
+   * Refuses the connection: error message, close code and reason, and the call is told (a
+   * protocol error, unless `cause` says the client was too slow or is gone).
+   */
+  private fail(code: number, reason: string, cause?: TransportClose['cause']): void {
     if (this.closed) return;
-    this.sendJson({ type: 'error', code: 'protocol_error', message: reason });
+    this.sendJson({
+      type: 'error',
+      code: cause ? cause.replace('-', '_') : 'protocol_error',
+      message: reason,
+    });
     this.closed = true;
+    this.stopTimers();
     this.socket.close(code, reason.slice(0, 120));
-    this.handlers?.onClose({ code, reason, initiator: 'server', protocolError: true });
+    this.handlers?.onClose({
+      code,
+      reason,
+      initiator: 'server',
+      protocolError: cause === undefined,
+      ...(cause ? { cause } : {}),
+    });
   }
 
   private onMessage(data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): void {
@@ -160,6 +224,14 @@ export class WebSocketTransport implements Transport {
     }
     if (!this.hello) {
       this.fail(CloseCodes.helloFirst, `"${message.type}" before hello`);
+      return;
+    }
+    if (
+      (message.type === 'user-text' || message.type === 'say') &&
+      !this.textRate.take(1, performance.now())
+    ) {
+      const { textMessagesPerSecond: rate, textMessageBurst: burst } = this.limits;
+      this.fail(CloseCodes.rateLimited, `user-text and say over ${rate} a second (bursts of ${burst})`);
       return;
     }
     switch (message.type) {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
-import type { EventMessage } from '../events/event-schemas.js';
+import { rehydrateSettled } from '../events/event-storage.js';
 import { type AttemptRecord, type DeliveryJob, type DeliveryUpdate, laneKeyOf } from './delivery-job.js';
 import type { DeliveryTarget } from './routing.js';
 import { serializeEvent } from './wire-format.js';
@@ -126,7 +126,9 @@ export async function claimDueDeliveries(
     first_attempt_at: Date | null;
     created_at: Date;
     next_attempt_at: Date;
-    payload: EventMessage;
+    event_call_id: string | null;
+    payload: unknown;
+    message_refs: unknown;
   }>`
     with due as (
       select id from webhook_deliveries
@@ -151,22 +153,41 @@ export async function claimDueDeliveries(
       from due, call_events e
       where d.id = due.id and e.id = d.event_id
       returning d.id, d.team_id, d.event_id, d.call_id, d.sequence, d.event_type, d.target, d.attempt_count,
-        d.first_attempt_at, d.created_at, d.next_attempt_at, e.payload`.execute(db);
-  return result.rows.map((r) => ({
-    id: r.id,
-    teamId: r.team_id,
-    eventId: r.event_id,
-    eventType: r.event_type,
-    callId: r.call_id,
-    sequence: r.sequence,
-    laneKey: laneKeyOf(r.call_id, r.target.url, r.id),
-    body: serializeEvent(r.payload, r.target.format),
-    target: r.target,
-    attemptCount: r.attempt_count,
-    firstAttemptAt: r.first_attempt_at ? r.first_attempt_at.getTime() : null,
-    createdAt: r.created_at.getTime(),
-    nextAttemptAt: r.next_attempt_at.getTime(),
-  }));
+        d.first_attempt_at, d.created_at, d.next_attempt_at,
+        e.call_id as event_call_id, e.payload, e.message_refs`.execute(db);
+  // Stored events hold their conversation as refs: rebuilt here, the body is what was first sent.
+  const { events, unreadable } = await rehydrateSettled(
+    db,
+    result.rows.map((r) => ({ call_id: r.event_call_id, payload: r.payload, message_refs: r.message_refs })),
+  );
+  // An event storage cannot give back (rows missing) fails its delivery, saying why, instead of
+  // being claimed again and again with the deliveries claimed beside it.
+  for (const [i, error] of unreadable) {
+    await sql`update webhook_deliveries set status = 'failed', lease_owner = null, lease_until = null,
+        last_error = ${`the stored event could not be read: ${error.message}`}, completed_at = now(), updated_at = now()
+      where id = ${result.rows[i]?.id}`.execute(db);
+  }
+  return result.rows.flatMap((r, i) => {
+    const event = events[i];
+    if (!event) return [];
+    return [
+      {
+        id: r.id,
+        teamId: r.team_id,
+        eventId: r.event_id,
+        eventType: r.event_type,
+        callId: r.call_id,
+        sequence: r.sequence,
+        laneKey: laneKeyOf(r.call_id, r.target.url, r.id),
+        body: serializeEvent(event, r.target.format),
+        target: r.target,
+        attemptCount: r.attempt_count,
+        firstAttemptAt: r.first_attempt_at ? r.first_attempt_at.getTime() : null,
+        createdAt: r.created_at.getTime(),
+        nextAttemptAt: r.next_attempt_at.getTime(),
+      },
+    ];
+  });
 }
 
 /** Keeps this process's leases alive while it holds deliveries in memory. */

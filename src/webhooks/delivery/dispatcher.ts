@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
+import { isTransientDbError } from '../../db/transient-error.js';
 import { nextRetryDelayMs, RETRY_HORIZON_MS } from '../http/backoff.js';
 import { classifyOutcome, parseRetryAfter, type SendResult, sendWebhook } from '../http/send.js';
 import { buildSignedHeaders } from '../http/signing.js';
@@ -86,6 +87,8 @@ export class Dispatcher {
   private pendingUpdates: DeliveryUpdate[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private flushRetryTimer: NodeJS.Timeout | undefined;
+  private flushFailures = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
@@ -352,21 +355,45 @@ export class Dispatcher {
     }, this.options.flushDelayMs);
   }
 
-  /** Writes every finished attempt since the last flush; flushes run one at a time. */
+  /**
+   * Writes every finished attempt since the last flush; flushes run one at a time. A write that
+   * fails on a lost connection, a restart or a cancelled statement is kept (ahead of newer
+   * results) and written again after a back-off; meanwhile the rows stay leased by this process
+   * (renewed), so no sweeper sends a delivered event again.
+   */
   flush(): Promise<void> {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
+    clearTimeout(this.flushRetryTimer);
+    this.flushRetryTimer = undefined;
     this.flushing = this.flushing.then(async () => {
       const attempts = this.pendingAttempts;
-      const updates = this.pendingUpdates;
+      const updates = latestPerDelivery(this.pendingUpdates);
       if (attempts.length === 0 && updates.length === 0) return;
       this.pendingAttempts = [];
       this.pendingUpdates = [];
       try {
         await writeAttemptResults(this.db, attempts, updates);
+        this.flushFailures = 0;
       } catch (error) {
-        // Not lost: the rows stay pending with a lease that expires, so the sweeper re-sends.
-        this.logger.error({ err: error, count: updates.length }, 'could not write delivery results');
+        if (!isTransientDbError(error)) {
+          // Cannot succeed on retry; the rows stay pending and their lease expires: re-sent.
+          this.logger.error({ err: error, count: updates.length }, 'could not write delivery results');
+          return;
+        }
+        this.pendingAttempts = attempts.concat(this.pendingAttempts);
+        this.pendingUpdates = updates.concat(this.pendingUpdates);
+        this.flushFailures++;
+        const retryInMs = Math.min(100 * 2 ** (this.flushFailures - 1), 5_000);
+        this.logger.error(
+          { err: error, count: updates.length, attempt: this.flushFailures, retryInMs },
+          'could not write delivery results; retrying',
+        );
+        if (!this.stopped)
+          this.flushRetryTimer = setTimeout(() => {
+            this.flushRetryTimer = undefined;
+            void this.flush();
+          }, retryInMs);
       }
     });
     return this.flushing;
@@ -405,6 +432,16 @@ export class Dispatcher {
   get stats() {
     return { held: this.held.size, inFlight: this.inFlight, lanes: this.lanes.size };
   }
+}
+
+/** One update per delivery (the latest), in the order of their latest results. */
+function latestPerDelivery(updates: readonly DeliveryUpdate[]): DeliveryUpdate[] {
+  const latest = new Map<string, DeliveryUpdate>();
+  for (const u of updates) {
+    latest.delete(u.id);
+    latest.set(u.id, u);
+  }
+  return [...latest.values()];
 }
 
 function insertSorted(jobs: DeliveryJob[], job: DeliveryJob): void {

@@ -80,6 +80,12 @@ export const ConversationMessageSchema = Type.Object(
     interrupted: Type.Optional(
       Type.Boolean({ description: 'the caller cut this reply off; text holds what they heard' }),
     ),
+    clientSupplied: Type.Optional(
+      Type.Boolean({
+        description:
+          "spoken because the web client asked (`say`, allowed by the assistant's clientSayEnabled): not the assistant's own words, and not in the model's history",
+      }),
+    ),
     skippedAssistantMessages: Type.Optional(Type.Array(SkippedAssistantMessageSchema)),
   },
   { additionalProperties: false },
