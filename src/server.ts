@@ -145,11 +145,6 @@ export async function createParley(
       env: options.env ?? process.env,
     });
   }
-  const recovery = new CallRecovery(database.db, outbox, logger.child({ component: 'calls' }), {
-    heartbeatMs: config.callHeartbeatMs,
-    staleAfterMs: 4 * config.callHeartbeatMs,
-    owner: callOwner,
-  });
   const publicUrl = options.calls?.publicUrl ?? config.publicUrl ?? `http://localhost:${config.port}`;
   const recordings =
     options.calls?.recordings ??
@@ -158,6 +153,12 @@ export async function createParley(
       log: logger.child({ component: 'recordings' }),
     }));
   recordings.startSweeper();
+  const recovery = new CallRecovery(database.db, outbox, logger.child({ component: 'calls' }), {
+    heartbeatMs: config.callHeartbeatMs,
+    staleAfterMs: 4 * config.callHeartbeatMs,
+    owner: callOwner,
+    recordings,
+  });
   const calls = new CallService({
     onCallCreated: (call, assistant) => recovery.own(call.id, assistant),
     recovery,

@@ -40,6 +40,13 @@ export interface LiveCallRegistry {
  * outbox's upsert), so a process that resumes after a stall cannot write to a call another one
  * finished.
  */
+/** The part of the recording service recovery uses. */
+export interface RecordingSalvage {
+  salvageCall(
+    call: Pick<Call, 'id'>,
+  ): Promise<{ recording: Call['recording']; recordingUrl: string } | undefined>;
+}
+
 export class CallRecovery {
   readonly owner: string;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -51,14 +58,22 @@ export class CallRecovery {
   private readonly reporters = new Set<CallReporter>();
   private sweeping: Promise<number> | undefined;
   private stopped = false;
+  private readonly recordings: RecordingSalvage | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly sink: CallEventSink,
     private readonly logger: Logger,
-    options: Partial<{ heartbeatMs: number; staleAfterMs: number; owner: string }> = {},
+    options: Partial<{
+      heartbeatMs: number;
+      staleAfterMs: number;
+      owner: string;
+      /** Stores what the stopped process recorded of a call, for its report (see `RecordingService`). */
+      recordings: RecordingSalvage;
+    }> = {},
   ) {
     this.owner = options.owner ?? newCallOwner();
+    this.recordings = options.recordings;
     this.options = {
       heartbeatMs: options.heartbeatMs ?? defaultCallRecoveryOptions.heartbeatMs,
       staleAfterMs: options.staleAfterMs ?? defaultCallRecoveryOptions.staleAfterMs,
@@ -268,8 +283,15 @@ export class CallRecovery {
     try {
       if (!alreadyEnded) await reporter.record({ type: 'status-update' });
       if (reporter.ownershipLost || this.stopped) return state;
+      // What the stopped process recorded (when its partial file is on this server's disk).
+      const recorded = connectedAt !== undefined ? await this.recordings?.salvageCall(ended) : undefined;
       // Offline analysis parts work here; model-based ones fail (no providers in recovery) and say so.
-      const { call: analysed, report } = await endOfCall({ call: ended, assistant, messages });
+      const { call: analysed, report } = await endOfCall({
+        call: recorded ? { ...ended, recording: recorded.recording } : ended,
+        assistant,
+        messages,
+        ...(recorded ? { recordingUrl: recorded.recordingUrl } : {}),
+      });
       state = analysed;
       await reporter.record({ type: 'end-of-call-report', report });
     } finally {

@@ -72,7 +72,7 @@ export async function salvagePartials(o: SalvageOptions): Promise<{ stored: numb
  * length becomes what was written, cut to whole sample frames. False when the file is not one
  * of our recordings (no PCM16 header) or holds no audio.
  */
-async function completeWav(path: string): Promise<boolean> {
+export async function completeWav(path: string): Promise<boolean> {
   const { size } = await stat(path);
   if (size <= 44) return false;
   const handle = await open(path, 'r+');

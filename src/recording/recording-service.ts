@@ -7,7 +7,7 @@ import { storedKey } from '../config/stored-key.js';
 import type { Clock } from '../engine/clock.js';
 import type { Transport } from '../transports/transport.js';
 import { CallRecorder } from './call-recorder.js';
-import { salvagePartials } from './partial-salvage.js';
+import { completeWav, salvagePartials } from './partial-salvage.js';
 import { LocalRecordingStorage, type RecordingStorage, type StoredRecording } from './recording-storage.js';
 import { RecordingTransport } from './recording-transport.js';
 
@@ -270,6 +270,45 @@ export class RecordingService {
     });
     this.track(p);
     return p;
+  }
+
+  /**
+   * Crash recovery of a call that a stopped process was recording with this data directory:
+   * completes what it wrote (`recordings/.partial/`), stores it like a finished recording and
+   * returns it for the report (`call.recording`, `recordingUrl`). Undefined when there is no such
+   * file here (another server's disk: the periodic `salvage` of that server stores it later), the
+   * call is recorded by this process, or storing failed (logged; the sweep retries).
+   */
+  async salvageCall(call: Pick<Call, 'id'>): Promise<RecordingResult | undefined> {
+    if (this.live.has(call.id)) return undefined;
+    const dir = join(this.o.dataDir, 'recordings', '.partial');
+    const storage = this.o.storage;
+    const bucket = storage.bucket ? { s3Bucket: storage.bucket } : {};
+    const storeOne = async (fileName: string) => {
+      const path = join(dir, fileName);
+      if (!(await completeWav(path).catch(() => false))) return undefined;
+      const key = storage.keyOf(fileName);
+      await storage.put(path, key);
+      return { recording: { ...bucket, path: key }, url: await this.urlOf(fileName, key) };
+    };
+    try {
+      const mono = await storeOne(`${call.id}.wav`);
+      if (!mono) return undefined;
+      const result: RecordingResult = { recording: mono.recording, recordingUrl: mono.url };
+      const stereo = await storeOne(`${call.id}.stereo.wav`);
+      if (stereo) {
+        result.stereoRecording = stereo.recording;
+        result.stereoRecordingUrl = stereo.url;
+      }
+      this.o.log?.warn({ callId: call.id }, 'stored the partial recording of a call a stopped server ran');
+      return result;
+    } catch (error) {
+      this.o.log?.error(
+        { err: error, callId: call.id },
+        'salvaging the recording of a recovered call failed',
+      );
+      return undefined;
+    }
   }
 
   /** Salvages now and every `everyMs` (a crashed call is finished by recovery some time later). */

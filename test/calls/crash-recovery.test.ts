@@ -1,10 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { withDefaults } from '../../src/assistants/assistant-defaults.js';
+import { wavHeader } from '../../src/audio/wav.js';
 import { insertCall } from '../../src/calls/call-store.js';
 import { newWebCall, transition } from '../../src/engine/call-lifecycle.js';
 import { TAKEN_OVER_CLOSE_CODE } from '../../src/engine/call-session.js';
@@ -194,6 +195,58 @@ describe('ending any call, and fencing a call another server took over', () => {
     const again = await api(cs, 'POST', `/v1/calls/${id}/end`);
     expect(again.status).toBe(200);
     expect(again.json.status).toBe('finished');
+  });
+
+  it("a recovered call's report carries what its stopped server recorded (salvaged from .partial)", async () => {
+    const { cs, assistantId } = await startWithAssistant({ PARLEY_CALL_HEARTBEAT_MS: '60000' });
+    const db = cs.server.database.db;
+    const team = await findOrCreateTeam(db, 'calls');
+    const id = newWebCallId();
+    const queued = newWebCall({
+      id,
+      teamId: team.id,
+      assistantId,
+      userNumber: 'web-gone',
+      now: Date.now() - 5_000,
+    });
+    const connected = transition(queued, { type: 'connect' }, Date.now() - 4_000);
+    await insertCall(db, connected);
+    const assistant = {
+      _id: assistantId,
+      ...withDefaults({ name: 'gone', assistantServer: { url: cs.receiver.url } }),
+    };
+    // The stopped server's status-update (ongoing) and the recording it was writing: header as
+    // opened (length 0), then 1.5 s of 16 kHz audio.
+    await cs.server.parley.outbox.record({ call: connected, assistant, messages: [], phoneProvider: '' }, [
+      { type: 'status-update' },
+    ]);
+    await sql`update calls set owner = 'proc_gone', heartbeat_at = now() - interval '1 hour',
+      assistant_snapshot = ${JSON.stringify(assistant)} where id = ${id}`.execute(db);
+    const partial = join(cs.server.dataDir, 'recordings', '.partial');
+    await mkdir(partial, { recursive: true });
+    await writeFile(
+      join(partial, `${id}.wav`),
+      Buffer.concat([wavHeader(0, 16_000, 1), Buffer.alloc(16_000 * 2 * 1.5, 0x10)]),
+    );
+
+    const ended = await api(cs, 'POST', `/v1/calls/${id}/end`);
+    expect(ended.status, JSON.stringify(ended.json)).toBe(200);
+    await cs.receiver.waitFor(
+      () => callEvents(cs, id).some((m) => m.type === 'end-of-call-report'),
+      10_000,
+      'the report',
+    );
+    const report = callEvents(cs, id).find((m) => m.type === 'end-of-call-report') as unknown as {
+      recordingUrl?: string;
+      call: { recording?: { path: string } };
+    };
+    expect(report.recordingUrl).toMatch(new RegExp(`/recordings/${id}\\.wav\\?expires=\\d+&sig=`));
+    expect(report.call.recording?.path).toMatch(new RegExp(`${id}\\.wav$`));
+    const wav = await fetch(report.recordingUrl as string);
+    expect(wav.status).toBe(200);
+    const body = Buffer.from(await wav.arrayBuffer());
+    expect(body.readUInt32LE(40)).toBe(16_000 * 2 * 1.5); // the header now says how much was recorded
+    expect(await readdir(partial)).toEqual([]);
   });
 
   it('a call whose server died between its terminal status-update and its report gets the report once', async () => {
