@@ -105,6 +105,15 @@ describe('engine pieces', () => {
     expect(matchesPhrase('OK, Goodbye!', ['goodbye'])).toBe(true);
     expect(matchesPhrase('goodbyes are hard', ['goodbye'])).toBe(false);
     expect(matchesPhrase('well bye bye then', ['bye bye'])).toBe(true);
+    // However the recogniser spaces, hyphenates or punctuates the same words.
+    expect(matchesPhrase('ok good bye', ['goodbye'])).toBe(true);
+    expect(matchesPhrase('Good-bye.', ['goodbye'])).toBe(true);
+    expect(matchesPhrase('byebye', ['bye-bye'])).toBe(true);
+    expect(matchesPhrase('thats all thanks', ["that's all"])).toBe(true);
+    expect(matchesPhrase('GOODBYE', ['good bye'])).toBe(true);
+    // Still whole words only.
+    expect(matchesPhrase('good byes all round', ['goodbye'])).toBe(false);
+    expect(matchesPhrase('a goodbye', ['good'])).toBe(false);
   });
 
   it('pacer: one timer for all outputs, catches up after a stall', async () => {
