@@ -156,28 +156,40 @@ const storedEvents = async (cs: CallServer, callId: string) =>
       where call_id = ${callId} order by sequence`.execute(cs.server.database.db)
   ).rows;
 
+/**
+ * A live call whose server crashed: owned by a process silent for an hour, no session anywhere.
+ * `reportConnected`: its server had recorded the call's `ongoing` status-update.
+ */
+async function abandonedCall(cs: CallServer, assistantId: string, o: { reportConnected?: boolean } = {}) {
+  const db = cs.server.database.db;
+  const team = await findOrCreateTeam(db, 'calls');
+  const id = newWebCallId();
+  const queued = newWebCall({
+    id,
+    teamId: team.id,
+    assistantId,
+    userNumber: 'web-gone',
+    now: Date.now() - 5_000,
+  });
+  const connected = transition(queued, { type: 'connect' }, Date.now() - 4_000);
+  await insertCall(db, connected);
+  const assistant = {
+    _id: assistantId,
+    ...withDefaults({ name: 'gone', assistantServer: { url: cs.receiver.url } }),
+  };
+  if (o.reportConnected)
+    await cs.server.parley.outbox.record({ call: connected, assistant, messages: [], phoneProvider: '' }, [
+      { type: 'status-update' },
+    ]);
+  await sql`update calls set owner = 'proc_gone', heartbeat_at = now() - interval '1 hour',
+    assistant_snapshot = ${JSON.stringify(assistant)} where id = ${id}`.execute(db);
+  return { id };
+}
+
 describe('ending any call, and fencing a call another server took over', () => {
   it('POST /v1/calls/:id/end finishes a call whose server stopped beating (was 409)', async () => {
     const { cs, assistantId } = await startWithAssistant({ PARLEY_CALL_HEARTBEAT_MS: '60000' });
-    const db = cs.server.database.db;
-    const team = await findOrCreateTeam(db, 'calls');
-    // A live call whose server crashed: owned by a process silent for an hour, no session anywhere.
-    const id = newWebCallId();
-    const queued = newWebCall({
-      id,
-      teamId: team.id,
-      assistantId,
-      userNumber: 'web-gone',
-      now: Date.now() - 5_000,
-    });
-    const call = transition(queued, { type: 'connect' }, Date.now() - 4_000);
-    await insertCall(db, call);
-    const assistant = {
-      _id: assistantId,
-      ...withDefaults({ name: 'gone', assistantServer: { url: cs.receiver.url } }),
-    };
-    await sql`update calls set owner = 'proc_gone', heartbeat_at = now() - interval '1 hour',
-      assistant_snapshot = ${JSON.stringify(assistant)} where id = ${id}`.execute(db);
+    const { id } = await abandonedCall(cs, assistantId);
 
     const ended = await api(cs, 'POST', `/v1/calls/${id}/end`);
     expect(ended.status, JSON.stringify(ended.json)).toBe(200);
@@ -199,29 +211,8 @@ describe('ending any call, and fencing a call another server took over', () => {
 
   it("a recovered call's report carries what its stopped server recorded (salvaged from .partial)", async () => {
     const { cs, assistantId } = await startWithAssistant({ PARLEY_CALL_HEARTBEAT_MS: '60000' });
-    const db = cs.server.database.db;
-    const team = await findOrCreateTeam(db, 'calls');
-    const id = newWebCallId();
-    const queued = newWebCall({
-      id,
-      teamId: team.id,
-      assistantId,
-      userNumber: 'web-gone',
-      now: Date.now() - 5_000,
-    });
-    const connected = transition(queued, { type: 'connect' }, Date.now() - 4_000);
-    await insertCall(db, connected);
-    const assistant = {
-      _id: assistantId,
-      ...withDefaults({ name: 'gone', assistantServer: { url: cs.receiver.url } }),
-    };
-    // The stopped server's status-update (ongoing) and the recording it was writing: header as
-    // opened (length 0), then 1.5 s of 16 kHz audio.
-    await cs.server.parley.outbox.record({ call: connected, assistant, messages: [], phoneProvider: '' }, [
-      { type: 'status-update' },
-    ]);
-    await sql`update calls set owner = 'proc_gone', heartbeat_at = now() - interval '1 hour',
-      assistant_snapshot = ${JSON.stringify(assistant)} where id = ${id}`.execute(db);
+    const { id } = await abandonedCall(cs, assistantId, { reportConnected: true });
+    // The recording the stopped server was writing: header as opened (length 0), then 1.5 s of 16 kHz audio.
     const partial = join(cs.server.dataDir, 'recordings', '.partial');
     await mkdir(partial, { recursive: true });
     await writeFile(
