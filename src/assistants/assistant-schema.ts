@@ -39,9 +39,19 @@ export const LLM_PROVIDERS = [
   'scripted',
 ] as const;
 
-const HeadersSchema = Type.Record(
+/**
+ * What an HTTP header can carry (visible ASCII, spaces and tabs inside): a value outside it is
+ * refused here, with the field named, instead of failing every later delivery.
+ */
+const HEADER_VALUE = '^([\\x21-\\x7e]([\\x20-\\x7e\\t]*[\\x21-\\x7e])?)?$';
+
+/** A signing secret: sent as is in `x-interactly-secret`, so a header value too. */
+export const SecretSchema = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 512, pattern: HEADER_VALUE, description });
+
+export const HeadersSchema = Type.Record(
   Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$" }),
-  Str({ maxLength: 4096 }),
+  Type.String({ maxLength: 4096, pattern: HEADER_VALUE }),
   {
     description:
       'Extra HTTP headers sent with every request. Values are write-only: responses show "[redacted]".',
@@ -55,7 +65,7 @@ export const ServerSchema = Type.Object(
   {
     url: UrlSchema,
     timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10 })),
-    secret: Type.Optional(Str({ minLength: 1, maxLength: 512, description: 'Write-only.' })),
+    secret: Type.Optional(SecretSchema('Write-only.')),
     headers: Type.Optional(HeadersSchema),
   },
   { additionalProperties: false },
@@ -75,9 +85,7 @@ export const AssistantServerSchema = Type.Object(
     ),
     timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 120, default: 20 })),
     headers: Type.Optional(HeadersSchema),
-    secret: Type.Optional(
-      Str({ minLength: 1, maxLength: 512, description: 'Signs every request. Write-only: never returned.' }),
-    ),
+    secret: Type.Optional(SecretSchema('Signs every request. Write-only: never returned.')),
     format: Type.Optional(literalUnion(['interactly', 'hms'] as const, { default: 'interactly' })),
   },
   { additionalProperties: false },

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { mergeDeep, REDACTED } from '../assistants/assistant-defaults.js';
+import { HeadersSchema, SecretSchema } from '../assistants/assistant-schema.js';
 import type { Db } from '../db/database.js';
 import { ApiError, ErrorResponseSchema } from '../http/api-error.js';
 import { webhookSecretProblem } from '../webhooks/http/signing.js';
@@ -12,14 +13,8 @@ import { webhookSecretProblem } from '../webhooks/http/signing.js';
 export const TeamServerSchema = Type.Object(
   {
     url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 }),
-    secret: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'Write-only.' })),
-    headers: Type.Optional(
-      Type.Record(
-        Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$" }),
-        Type.String({ maxLength: 4096 }),
-        { maxProperties: 50 },
-      ),
-    ),
+    secret: Type.Optional(SecretSchema('Write-only.')),
+    headers: Type.Optional(HeadersSchema),
     timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 5, default: 5 })),
     format: Type.Optional(Type.Union([Type.Literal('interactly'), Type.Literal('hms')])),
   },

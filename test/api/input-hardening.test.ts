@@ -169,3 +169,41 @@ describe('every error in the documented shape (item 15)', () => {
     expectError(file, 404);
   });
 });
+
+describe('secrets and header values that HTTP cannot carry', () => {
+  it('are refused when stored (400 naming the field), not at every later delivery', async () => {
+    const server_ = { url: 'https://example.com/hook' };
+    expectError(
+      await post('/v1/assistants', { name: 's', assistantServer: { ...server_, secret: 'clé-secrète' } }),
+      400,
+      'assistantServer.secret',
+    );
+    expectError(
+      await post('/v1/assistants', {
+        name: 's',
+        assistantServer: { ...server_, headers: { 'x-a': 'one\r\ntwo' } },
+      }),
+      400,
+      'assistantServer.headers.x-a',
+    );
+    const inline = { name: 'inline', assistantServer: { ...server_, secret: ' padded ' } };
+    expectError(await post('/v1/calls', { assistant: inline }), 400, 'assistant.assistantServer.secret');
+    const team = await server.request(key, {
+      method: 'PATCH',
+      url: '/v1/team',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ server: { ...server_, secret: 'naïve' } }),
+    });
+    expectError(team, 400, 'server.secret');
+    // Visible ASCII (spaces inside a header value) is fine.
+    const ok = await post('/v1/assistants', {
+      name: 's',
+      assistantServer: {
+        ...server_,
+        secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        headers: { 'x-a': 'one two' },
+      },
+    });
+    expect(ok.statusCode, ok.body).toBe(201);
+  });
+});
