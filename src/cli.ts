@@ -7,6 +7,7 @@ import { runFromCli } from './admin/run-from-cli.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
 import { ensureDemoAssistant } from './engine/demo-assistant.js';
+import { runListenCommand } from './listen/listen-command.js';
 import { createLogger } from './logger.js';
 import { createParley } from './server.js';
 
@@ -15,6 +16,8 @@ const USAGE = `Usage:
   parley migrate                   apply database migrations and exit
   parley keys create --team NAME   create an API key for team NAME (created if new); prints it once
                     [--name LABEL]
+  parley listen --forward-to URL   forward the team's live events to a local receiver, signed
+                                   (parley listen --help)
 
 Commands other than serve work whether or not a server runs on the same data: with the
 embedded database, a running server is asked through its admin socket.
@@ -22,6 +25,8 @@ embedded database, a running server is asked through its admin socket.
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // A client of a running server: needs no server configuration.
+  if (command === 'listen') return runListenCommand(rest);
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   switch (command) {

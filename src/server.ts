@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { startAdminServer } from './admin/admin-server.js';
-import { CallRecovery, newCallOwner } from './calls/call-recovery.js';
+import { CallRecovery } from './calls/call-recovery.js';
 import { CallService, type CallServiceOptions } from './calls/call-service.js';
 import type { Config } from './config/config.js';
 import { storedKey } from './config/stored-key.js';
@@ -10,6 +11,7 @@ import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/databas
 import { createLocalProviders } from './engine/local-providers.js';
 import type { EngineProviders } from './engine/providers.js';
 import { buildApp } from './http/app.js';
+import { SyncRelay } from './listen/sync-relay.js';
 import { LiveEventHub } from './live/live-events.js';
 import { PgLiveRelay } from './live/pg-live-relay.js';
 import type { SseStreamOptions } from './live/sse-stream.js';
@@ -22,7 +24,12 @@ import { SecretBox } from './tenancy/secret-box.js';
 import { Dispatcher, type DispatcherOptions } from './webhooks/delivery/dispatcher.js';
 import { Outbox } from './webhooks/outbox.js';
 
+/** A server's identity: its calls' owner, its webhook leases' owner, its live relay's origin. */
+export const newInstanceId = () => `inst_${randomUUID().replaceAll('-', '')}`;
+
 export interface Parley {
+  /** This server's instance id (shown by `GET /health`). */
+  instance: string;
   app: FastifyInstance;
   database: DatabaseHandle;
   logger: Logger;
@@ -79,6 +86,8 @@ export async function createParley(
     liveRelay?: { connectionString?: string; channel?: string } | false;
     /** Embedded database: the admin channel the CLI uses while this server holds it (default on). */
     admin?: boolean;
+    /** This server's instance id (default: a new one). */
+    instance?: string;
   } = {},
 ): Promise<Parley> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -97,10 +106,9 @@ export async function createParley(
     await addApiKey(database.db, team.id, config.bootstrapKey, 'bootstrap');
     logger.info({ teamId: team.id }, 'bootstrap key seeded');
   }
-  const dispatcher = new Dispatcher(database.db, logger.child({ component: 'webhooks' }), {
-    allowPrivate: config.allowPrivateWebhooks,
-    ...options.dispatcher,
-  });
+  // One identity for this server: the owner stamp on the calls it runs (the outbox fences every
+  // write with it), the lease owner of its webhook deliveries and the origin of its NOTIFYs.
+  const instance = options.instance ?? newInstanceId();
   const live = new LiveEventHub((err) => logger.error({ err }, 'live event listener failed'));
   const liveRelay =
     database.kind === 'postgres' && options.liveRelay !== false
@@ -110,18 +118,27 @@ export async function createParley(
           logger: logger.child({ component: 'live' }),
           connectionString: options.liveRelay?.connectionString ?? config.databaseUrl,
           channel: options.liveRelay?.channel,
+          origin: instance,
         })
       : undefined;
-  // This process's owner stamp on the calls it runs: the outbox fences every write with it.
-  const callOwner = newCallOwner();
+  const dispatcher = new Dispatcher(database.db, logger.child({ component: 'webhooks' }), {
+    allowPrivate: config.allowPrivateWebhooks,
+    ...options.dispatcher,
+    owner: instance,
+    // Endpoint state (disabled by a 410, enabled) is heard from the other servers by NOTIFY.
+    ...(liveRelay ? { signals: liveRelay } : {}),
+  });
   const outbox = new Outbox(
     database.db,
     dispatcher,
     logger.child({ component: 'webhooks' }),
     config.allowPrivateWebhooks,
     liveRelay ?? live,
-    callOwner,
+    instance,
   );
+  // `parley listen --tools`: listeners connected to this process answer synchronous requests.
+  const syncRelay = new SyncRelay();
+  outbox.syncRelay = syncRelay;
   const credentials = new ProviderCredentialStore(
     database.db,
     new SecretBox(await storedKey(config.dataDir, 'secret.key', config.secretKey)),
@@ -156,7 +173,7 @@ export async function createParley(
   const recovery = new CallRecovery(database.db, outbox, logger.child({ component: 'calls' }), {
     heartbeatMs: config.callHeartbeatMs,
     staleAfterMs: 4 * config.callHeartbeatMs,
-    owner: callOwner,
+    owner: instance,
     recordings,
   });
   const calls = new CallService({
@@ -171,6 +188,7 @@ export async function createParley(
     ...options.calls,
   });
   const app = await buildApp({
+    instance,
     config,
     database,
     logger,
@@ -179,6 +197,7 @@ export async function createParley(
     calls,
     credentials,
     live,
+    syncRelay,
     ...(options.dashboard ? { dashboard: options.dashboard } : {}),
     ...(options.liveStream ? { liveStream: options.liveStream } : {}),
   });
@@ -195,6 +214,7 @@ export async function createParley(
     return row?.status;
   });
   return {
+    instance,
     app,
     database,
     logger,

@@ -14,6 +14,8 @@ import {
   registerDashboard,
 } from '../dashboard-server/dashboard-routes.js';
 import type { DatabaseHandle } from '../db/database.js';
+import type { SyncRelay } from '../listen/sync-relay.js';
+import { syncRelayRoutes } from '../listen/sync-relay-routes.js';
 import { liveEventRoutes } from '../live/live-event-routes.js';
 import type { LiveEventHub } from '../live/live-events.js';
 import type { SseStreamOptions } from '../live/sse-stream.js';
@@ -31,6 +33,8 @@ import { healthRoutes } from './health-routes.js';
 import { rejectUnstorableInput, validatorCompiler } from './validation.js';
 
 export interface AppDeps {
+  /** This server's instance id (`GET /health`). */
+  instance: string;
   config: Config;
   database: DatabaseHandle;
   logger: Logger;
@@ -40,6 +44,8 @@ export interface AppDeps {
   credentials: ProviderCredentialStore;
   /** Live call events, streamed at `GET /v1/events/stream`. */
   live: LiveEventHub;
+  /** `parley listen --tools` listeners (`GET /v1/listen/ws`). */
+  syncRelay?: SyncRelay;
   /** Stream settings (tests: a short heartbeat). */
   liveStream?: Partial<SseStreamOptions>;
   /** Where the built dashboard is (default: this package's `dist/dashboard`). */
@@ -107,7 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  await app.register(healthRoutes, { database: deps.database });
+  await app.register(healthRoutes, { database: deps.database, instance: deps.instance });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(eventSchemaRoutes);
   // Outside the /v1 key check: browsers cannot set headers on a WebSocket; the join token authenticates.
@@ -134,6 +140,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         live: deps.live,
         ...(deps.liveStream ? { stream: deps.liveStream } : {}),
       });
+      if (deps.syncRelay) await v1.register(syncRelayRoutes, { relay: deps.syncRelay });
     },
     { prefix: '/v1' },
   );

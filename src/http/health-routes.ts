@@ -4,6 +4,9 @@ import { type DatabaseHandle, pingDatabase } from '../db/database.js';
 
 const HealthSchema = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+  instance: Type.String({
+    description: "this server's id: its calls' owner, its deliveries' lease owner, its live relay's origin",
+  }),
   uptimeMs: Type.Integer(),
   database: Type.Object({
     kind: Type.String(),
@@ -13,7 +16,10 @@ const HealthSchema = Type.Object({
   }),
 });
 
-export async function healthRoutes(app: FastifyInstance, opts: { database: DatabaseHandle }): Promise<void> {
+export async function healthRoutes(
+  app: FastifyInstance,
+  opts: { database: DatabaseHandle; instance: string },
+): Promise<void> {
   app.get(
     '/health',
     {
@@ -34,6 +40,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { database: Datab
       }
       const body = {
         status: error ? ('degraded' as const) : ('ok' as const),
+        instance: opts.instance,
         uptimeMs: Math.round(process.uptime() * 1000),
         database: {
           kind: opts.database.kind,

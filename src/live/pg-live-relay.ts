@@ -38,13 +38,20 @@ import { type LiveEvent, type LiveEventHub, type LiveEventPublisher, liveEventOf
  *
  * Cost, and the choice made: the connection is always held (one per process), but the relay
  * LISTENs only while the hub has subscribers and UNLISTENs when the last one leaves. A process
- * nobody watches therefore receives no notification traffic at all, instead of parsing and
- * discarding every event of every other process (N processes × all events/s). While someone
+ * nobody watches therefore receives no event notifications at all (only the rare signals
+ * below), instead of parsing and discarding every event of every other process (N processes ×
+ * all events/s). While someone
  * watches, the cost is one notification per event received, and one indexed query per batch of
  * remote events that a local subscriber wants. On the sending side, every recorded event costs
  * a NOTIFY whether or not anyone listens anywhere (the sender cannot know): small, and the
  * outbox's group commit makes it one extra statement per transaction; PostgreSQL does serialise
  * the commits of notifying transactions database-wide (a short lock held during commit).
+ *
+ * Signals: rare changes of shared state that every process must hear at once (a webhook endpoint
+ * disabled or enabled) go on a second channel (`parley_control…`, same naming), LISTENed for as
+ * long as the connection is open: `signal(topic)` sends `{"o":origin,"k":topic}`, `onSignal`
+ * hears the other processes' signals. Each time the connection is (re)opened, every signal
+ * listener is called once, since signals sent meanwhile were missed.
  *
  * Limits: notifications are not stored. Events committed by other processes while this process
  * is not LISTENing (before its first subscriber's LISTEN has taken effect, or while reconnecting)
@@ -62,6 +69,8 @@ export interface PgLiveRelayOptions {
   connectionString?: string | undefined;
   /** NOTIFY/LISTEN channel; default derived from the pool's schema. */
   channel?: string | undefined;
+  /** This process's id in its notifications: the server's instance id (default: a new one). */
+  origin?: string | undefined;
   /** Notifications arriving within this window are fetched together. */
   coalesceMs?: number;
   /** At most this many events per fetch. */
@@ -84,6 +93,12 @@ export function channelOf(schema: string | null | undefined): string {
   return `parley_events.${createHash('sha256').update(schema).digest('hex').slice(0, 40)}`;
 }
 
+/** The signal channel beside an events channel (`parley_events…` → `parley_control…`). */
+function controlChannelOf(channel: string): string {
+  const control = channel.replace(/^parley_events/, 'parley_control');
+  return control === channel ? `${channel}.control`.slice(0, MAX_CHANNEL_BYTES) : control;
+}
+
 interface Notice {
   /** Origin: the relay (process) that recorded the event. */
   o: string;
@@ -95,7 +110,10 @@ interface Notice {
 
 export class PgLiveRelay implements LiveEventPublisher {
   /** Identifies this process's notifications (a process may hold several Parley instances). */
-  readonly origin = randomUUID();
+  readonly origin: string;
+  /** Where signals go (see the class comment). */
+  readonly controlChannel: string;
+  private readonly signalListeners = new Map<string, Set<() => void>>();
   private readonly coalesceMs: number;
   private readonly maxBatch: number;
   private readonly reconnectMs: number;
@@ -121,6 +139,8 @@ export class PgLiveRelay implements LiveEventPublisher {
     private readonly options: PgLiveRelayOptions,
     readonly channel: string,
   ) {
+    this.origin = options.origin ?? randomUUID();
+    this.controlChannel = controlChannelOf(channel);
     this.coalesceMs = options.coalesceMs ?? 5;
     this.maxBatch = options.maxBatch ?? 500;
     this.reconnectMs = options.reconnectMs ?? 250;
@@ -174,6 +194,20 @@ export class PgLiveRelay implements LiveEventPublisher {
     await sql`select pg_notify(${this.channel}, p) from unnest(${payloads}::text[]) as u(p)`.execute(tx);
   }
 
+  /** Tells the other processes sharing the database that `topic` changed (sent through the pool). */
+  async signal(topic: string): Promise<void> {
+    await sql`select pg_notify(${this.controlChannel}, ${JSON.stringify({ o: this.origin, k: topic })})`.execute(
+      this.options.db,
+    );
+  }
+
+  /** Calls `listener` on the other processes' signals of `topic`, and after a reconnection. */
+  onSignal(topic: string, listener: () => void): () => void {
+    const listeners = this.signalListeners.get(topic) ?? new Set<() => void>();
+    this.signalListeners.set(topic, listeners.add(listener));
+    return () => listeners.delete(listener);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -214,6 +248,7 @@ export class PgLiveRelay implements LiveEventPublisher {
     client.on('end', () => onLost());
     client.on('notification', (n) => {
       if (n.channel === this.channel && n.payload) this.onNotice(n.payload);
+      else if (n.channel === this.controlChannel && n.payload) this.onSignalNotice(n.payload);
     });
     try {
       await client.connect();
@@ -230,6 +265,7 @@ export class PgLiveRelay implements LiveEventPublisher {
         logger.info({ channel: this.channel, pid: this.pid }, 'live events: LISTEN connection restored');
       else logger.debug({ channel: this.channel, pid: this.pid }, 'live events: LISTEN connection open');
       this.everConnected = true;
+      this.listenControl(client);
       this.syncListen();
     } catch (err) {
       lost = true;
@@ -252,6 +288,47 @@ export class PgLiveRelay implements LiveEventPublisher {
       void this.connect();
     }, delay);
     this.reconnectTimer.unref();
+  }
+
+  /**
+   * LISTENs for signals on a new connection, then calls every listener once: signals sent while
+   * no connection listened (a reconnection, a first connection that failed) were missed.
+   */
+  private listenControl(client: pg.Client): void {
+    this.listenOps = this.listenOps.then(async () => {
+      if (this.closed || this.client !== client) return;
+      try {
+        await client.query(`LISTEN ${client.escapeIdentifier(this.controlChannel)}`);
+      } catch (err) {
+        // The connection failed: its 'error'/'end' handler reconnects, and LISTENs again then.
+        this.options.logger.debug({ err, channel: this.controlChannel }, 'signals: LISTEN failed');
+        return;
+      }
+      for (const listeners of this.signalListeners.values()) this.callAll(listeners);
+    });
+  }
+
+  private onSignalNotice(payload: string): void {
+    if (this.closed) return;
+    let notice: { o?: unknown; k?: unknown };
+    try {
+      notice = JSON.parse(payload) as { o?: unknown; k?: unknown };
+    } catch {
+      return;
+    }
+    if (notice.o === this.origin || typeof notice.k !== 'string') return;
+    const listeners = this.signalListeners.get(notice.k);
+    if (listeners) this.callAll(listeners);
+  }
+
+  private callAll(listeners: Set<() => void>): void {
+    for (const listener of listeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.options.logger.error({ err }, 'signal listener failed');
+      }
+    }
   }
 
   /** LISTEN while the hub has subscribers, UNLISTEN otherwise (queued; never throws). */

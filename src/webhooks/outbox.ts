@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { NOTIFICATION_EVENT_TYPES, type NotificationEventType } from '../assistants/assistant-schema.js';
 import type { Db } from '../db/database.js';
+import type { SyncRelay } from '../listen/sync-relay.js';
 import { type LiveEventPublisher, liveEventOf } from '../live/live-events.js';
 import { newEventId } from '../shared/ids.js';
 import type {
@@ -93,6 +94,9 @@ export class Outbox implements CallEventSink {
      */
     private readonly callOwner?: string,
   ) {}
+
+  /** `parley listen --tools`: a connected listener answers synchronous requests instead of the URL. */
+  syncRelay: SyncRelay | undefined;
 
   async record(
     ctx: CallContext,
@@ -440,15 +444,18 @@ export class Outbox implements CallEventSink {
       ...(target.secret ? { secret: target.secret } : {}),
       headers: target.headers,
     });
-    const result = await sendWebhook({
-      url: target.url,
-      headers,
-      body,
-      timeoutMs: target.timeoutMs,
-      maxResponseBytes: SYNC_REPLY_MAX_BYTES,
-      allowPrivate: this.allowPrivate,
-      ...(signal ? { signal } : {}),
-    });
+    const relay = this.syncRelay?.route(teamId, message);
+    const result = relay
+      ? await relay({ timeoutMs: target.timeoutMs, ...(signal ? { signal } : {}) })
+      : await sendWebhook({
+          url: target.url,
+          headers,
+          body,
+          timeoutMs: target.timeoutMs,
+          maxResponseBytes: SYNC_REPLY_MAX_BYTES,
+          allowPrivate: this.allowPrivate,
+          ...(signal ? { signal } : {}),
+        });
     const deliveryId = newDeliveryId();
     const error = errorText(result);
     try {
@@ -470,7 +477,8 @@ export class Outbox implements CallEventSink {
       ]);
       await writeAttemptResults(
         this.db,
-        [attemptRecord(deliveryId, target.url, attemptedAt, result)],
+        // The delivery log says when `parley listen` answered instead of the URL.
+        [attemptRecord(deliveryId, relay ? 'parley listen' : target.url, attemptedAt, result)],
         [
           {
             id: deliveryId,

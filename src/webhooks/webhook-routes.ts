@@ -231,7 +231,8 @@ export async function webhookRoutes(
     async (request, reply) => {
       const row = await findDeliveryWithEvent(db, request.team.id, request.params.id);
       const target = row.target as unknown as DeliveryTarget;
-      dispatcher.enableEndpoint(request.team.id, target.url);
+      // Replaying to an endpoint disabled by a 410 is asking to reach it again: enabled everywhere.
+      await dispatcher.enableEndpoint(request.team.id, target.url);
       const now = Date.now();
       const id = newDeliveryId();
       await insertDeliveries(db, [
@@ -277,25 +278,28 @@ export async function webhookRoutes(
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { url: string } }>(
+  app.post<{ Body: { url: string } }>(
     '/webhook-endpoints/enable',
     {
       schema: {
         tags,
         summary: 'Re-enable an endpoint disabled by a 410 Gone',
+        description:
+          'On every server sharing the database. Deliveries held while it was disabled are sent, in order; those older than 72 h fail.',
         body: Type.Object({ url: Type.String({ maxLength: 2048 }) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ url: Type.String(), enabled: Type.Boolean() }), ...errors },
+        response: {
+          200: Type.Object({
+            url: Type.String(),
+            enabled: Type.Boolean(),
+            resumed: Type.Integer({ description: 'held deliveries now sent again' }),
+          }),
+          ...errors,
+        },
       },
     },
     async (request) => {
-      await db
-        .updateTable('webhook_endpoints')
-        .set({ disabled_at: null, disabled_reason: null, updated_at: new Date() })
-        .where('team_id', '=', request.team.id)
-        .where('url', '=', request.body.url)
-        .execute();
-      dispatcher.enableEndpoint(request.team.id, request.body.url);
-      return { url: request.body.url, enabled: true };
+      const resumed = await dispatcher.enableEndpoint(request.team.id, request.body.url);
+      return { url: request.body.url, enabled: true, resumed };
     },
   );
 

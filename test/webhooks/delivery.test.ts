@@ -189,14 +189,19 @@ describe('notification delivery', () => {
       payload: { url: r.url },
     });
     expect(enabled.statusCode).toBe(200);
-    const failed = (await deliveries(ctx.call.id)).find((d) => d.eventType === 'conversation-update')!;
+    // The delivery held while the endpoint was disabled is sent now; a replay sends it once more.
+    expect(enabled.json().resumed).toBe(1);
+    const held = (await deliveries(ctx.call.id)).find((d) => d.eventType === 'conversation-update')!;
     const replay = await server.request(key, {
       method: 'POST',
-      url: `/v1/webhook-deliveries/${failed.id}/replay`,
+      url: `/v1/webhook-deliveries/${held.id}/replay`,
     });
     expect(replay.statusCode).toBe(202);
-    await r.waitFor(() => r.events.length === 2);
-    expect(r.events[1]!.message.type).toBe('conversation-update');
+    await r.waitFor(() => r.events.length === 3);
+    expect(r.events.slice(1).map((e) => e.message.type)).toEqual([
+      'conversation-update',
+      'conversation-update',
+    ]);
   });
 
   it('does not follow a 301, and does not retry other 4xx', async () => {

@@ -195,28 +195,3 @@ export async function renewLeases(db: Db, owner: string, leaseMs: number): Promi
   await sql`update webhook_deliveries set lease_until = now() + (${leaseMs} * interval '1 millisecond')
     where lease_owner = ${owner} and status = 'pending' and lease_until is not null`.execute(db);
 }
-
-export async function disableEndpoint(db: Db, teamId: string, url: string, reason: string): Promise<void> {
-  await db
-    .insertInto('webhook_endpoints')
-    .values({ team_id: teamId, url, disabled_at: new Date(), disabled_reason: reason })
-    .onConflict((oc) =>
-      oc
-        .columns(['team_id', 'url'])
-        .doUpdateSet({ disabled_at: new Date(), disabled_reason: reason, updated_at: new Date() }),
-    )
-    .execute();
-}
-
-export async function loadDisabledEndpoints(db: Db): Promise<Set<string>> {
-  const rows = await db
-    .selectFrom('webhook_endpoints')
-    .select(['team_id', 'url'])
-    .where('disabled_at', 'is not', null)
-    .execute();
-  return new Set(rows.map((r) => endpointKey(r.team_id, r.url)));
-}
-
-export function endpointKey(teamId: string, url: string): string {
-  return `${teamId} ${url}`;
-}

@@ -12,14 +12,9 @@ import {
   type DeliveryUpdate,
   errorText,
 } from './delivery-job.js';
-import {
-  claimDueDeliveries,
-  disableEndpoint,
-  endpointKey,
-  loadDisabledEndpoints,
-  renewLeases,
-  writeAttemptResults,
-} from './delivery-store.js';
+import { claimDueDeliveries, renewLeases, writeAttemptResults } from './delivery-store.js';
+import { EndpointState, type PeerSignals } from './endpoint-state.js';
+import { holdDeliveries } from './endpoint-store.js';
 
 export interface DispatcherOptions {
   allowPrivate: boolean;
@@ -38,6 +33,13 @@ export interface DispatcherOptions {
   /** Results are written in batches, at most this long after the attempt. */
   flushDelayMs: number;
   random: () => number;
+}
+
+/** The dispatcher's place in a server: its identity and how it hears the others. */
+export interface DispatcherWiring {
+  /** Lease owner of the deliveries it holds: the server's instance id (default: a new one). */
+  owner?: string;
+  signals?: PeerSignals;
 }
 
 export const defaultDispatcherOptions = {
@@ -74,13 +76,14 @@ interface Lane {
  * hold; the outbox rows written in the state change's own transaction are the queue.
  */
 export class Dispatcher {
-  readonly owner = `disp_${randomBytes(6).toString('hex')}`;
+  readonly owner: string;
   private readonly options: DispatcherOptions;
+  /** Which endpoints are disabled (after a 410), shared with the other processes. */
+  private readonly endpoints: EndpointState;
   private readonly lanes = new Map<string, Lane>();
   private readonly held = new Set<string>();
   private readonly waiting: Lane[] = [];
   private inFlight = 0;
-  private disabled = new Set<string>();
   /** When each endpoint URL last accepted a delivery (ms). */
   private readonly lastSuccess = new Map<string, number>();
   private pendingAttempts: AttemptRecord[] = [];
@@ -99,13 +102,16 @@ export class Dispatcher {
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
-    options: Partial<DispatcherOptions> = {},
+    options: Partial<DispatcherOptions> & DispatcherWiring = {},
   ) {
-    this.options = { ...defaultDispatcherOptions, ...options };
+    const { owner, signals, ...rest } = options;
+    this.options = { ...defaultDispatcherOptions, ...rest };
+    this.owner = owner ?? `disp_${randomBytes(6).toString('hex')}`;
+    this.endpoints = new EndpointState(db, logger, signals, () => void this.sweep());
   }
 
   async start(): Promise<void> {
-    this.disabled = await loadDisabledEndpoints(this.db);
+    await this.endpoints.start();
     this.sweepTimer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs);
     this.renewTimer = setInterval(
       () =>
@@ -120,6 +126,7 @@ export class Dispatcher {
   /** Stops sending; in-flight attempts finish and their results are written. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.endpoints.stop();
     clearInterval(this.sweepTimer);
     clearInterval(this.renewTimer);
     for (const lane of this.lanes.values()) clearTimeout(lane.timer);
@@ -133,11 +140,15 @@ export class Dispatcher {
   }
 
   isEndpointDisabled(teamId: string, url: string): boolean {
-    return this.disabled.has(endpointKey(teamId, url));
+    return this.endpoints.isDisabled(teamId, url);
   }
 
-  enableEndpoint(teamId: string, url: string): void {
-    this.disabled.delete(endpointKey(teamId, url));
+  /**
+   * Enables an endpoint for every process: its held deliveries are due again and sent (returns
+   * how many); the other processes hear of it and send its new deliveries again.
+   */
+  enableEndpoint(teamId: string, url: string): Promise<number> {
+    return this.endpoints.enable(teamId, url);
   }
 
   /** Hands freshly recorded (or claimed) deliveries to their lanes and starts sending. */
@@ -239,36 +250,23 @@ export class Dispatcher {
   private async attempt(job: DeliveryJob): Promise<boolean> {
     const attemptedAt = Date.now();
     const { target } = job;
-    let result: SendResult;
-    if (this.isEndpointDisabled(job.teamId, target.url)) {
-      result = {
-        ok: false,
-        latencyMs: 0,
-        responseBodySnippet: '',
-        responseHeaders: {},
-        error: {
-          code: 'invalid_request',
-          message: 'endpoint disabled after a 410 Gone; re-enable it to deliver',
-        },
-      };
-    } else {
-      const headers = buildSignedHeaders({
-        eventId: job.eventId,
-        eventType: job.eventType,
-        timestampMs: attemptedAt,
-        body: job.body,
-        ...(target.secret ? { secret: target.secret } : {}),
-        headers: target.headers,
-      });
-      result = await sendWebhook({
-        url: target.url,
-        headers,
-        body: job.body,
-        timeoutMs: target.timeoutMs,
-        maxResponseBytes: this.options.maxResponseBytes,
-        allowPrivate: this.options.allowPrivate,
-      });
-    }
+    if (this.isEndpointDisabled(job.teamId, target.url)) return this.hold(job);
+    const headers = buildSignedHeaders({
+      eventId: job.eventId,
+      eventType: job.eventType,
+      timestampMs: attemptedAt,
+      body: job.body,
+      ...(target.secret ? { secret: target.secret } : {}),
+      headers: target.headers,
+    });
+    const result: SendResult = await sendWebhook({
+      url: target.url,
+      headers,
+      body: job.body,
+      timeoutMs: target.timeoutMs,
+      maxResponseBytes: this.options.maxResponseBytes,
+      allowPrivate: this.options.allowPrivate,
+    });
     const now = Date.now();
     job.attemptCount++;
     job.firstAttemptAt ??= attemptedAt;
@@ -314,12 +312,8 @@ export class Dispatcher {
       });
       return false;
     }
-    if (outcome.kind === 'disable') {
-      this.disabled.add(endpointKey(job.teamId, target.url));
-      await disableEndpoint(this.db, job.teamId, target.url, `410 Gone on delivery ${job.id}`).catch((e) =>
-        this.logger.error({ err: e }, 'could not disable endpoint'),
-      );
-    }
+    if (outcome.kind === 'disable')
+      await this.endpoints.disable(job.teamId, target.url, `410 Gone on delivery ${job.id}`);
     const delivered = outcome.kind === 'success';
     if (delivered) this.lastSuccess.set(target.url, now);
     this.update({
@@ -335,6 +329,26 @@ export class Dispatcher {
         'webhook delivery failed',
       );
     return false;
+  }
+
+  /**
+   * Not sent: the endpoint is disabled. The delivery goes back to the table, held until the
+   * endpoint is enabled (no attempt is counted). Returns whether it stays in memory.
+   */
+  private async hold(job: DeliveryJob): Promise<boolean> {
+    // An earlier result of this delivery, still unwritten, must not overwrite the hold.
+    await this.flush();
+    try {
+      await holdDeliveries(this.db, job.teamId, job.target.url, this.owner, [job.id]);
+      return false;
+    } catch (error) {
+      this.logger.warn(
+        { err: error, deliveryId: job.id },
+        'could not hold a delivery of a disabled endpoint; retrying',
+      );
+      job.nextAttemptAt = Date.now() + 1_000;
+      return true;
+    }
   }
 
   private record(attempt: AttemptRecord): void {
