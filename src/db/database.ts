@@ -111,9 +111,16 @@ export async function migrateToLatest(db: Db, schema?: string): Promise<string[]
     provider: migrationProvider,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    // Kysely's introspection (is the migration table there?) calls pg_get_serial_sequence on the
+    // tables of every schema of the database; a schema another user drops meanwhile fails it with
+    // 3F000 (invalid_schema_name) before anything was migrated. Seen when test files drop their
+    // schemas in parallel; harmless to run again.
+    if ((error as { code?: unknown }).code === '3F000' && attempt < 5) continue;
+    throw error instanceof Error ? error : new Error(String(error));
+  }
 }
 
 export async function pingDatabase(db: Db): Promise<void> {
