@@ -46,7 +46,7 @@ run_vitest() { local name=$1; shift; npx vitest run --reporter=default --reporte
 NO_DATABASE=(--exclude 'test/conformance/**' --exclude 'test/llm/**' --exclude 'test/stt/**' --exclude 'test/tts/**'
   --exclude 'test/providers/**' --exclude 'test/speech/**' --exclude 'test/webhooks-http/**' --exclude 'test/browser/**'
   --exclude 'test/receiver/generated-drift.test.ts' --exclude 'test/receiver/package-unit.test.ts'
-  --exclude 'test/receiver/pack.test.ts' --exclude 'test/receiver/sync-relay.test.ts')
+  --exclude 'test/receiver/pack.test.ts' --exclude 'test/receiver/sync-relay.test.ts' --exclude 'test/structure/**')
 
 echo "== vitest on PGlite (embedded)"
 (unset PARLEY_TEST_DATABASE_URL; run_vitest pglite)

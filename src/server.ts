@@ -27,6 +27,9 @@ import { Outbox } from './webhooks/outbox.js';
 /** A server's identity: its calls' owner, its webhook leases' owner, its live relay's origin. */
 export const newInstanceId = () => `inst_${randomUUID().replaceAll('-', '')}`;
 
+/** The signal topic of end requests: each server's heartbeat acts on its calls' at once. */
+const CALL_END_SIGNAL = 'calls:end-requested';
+
 export interface Parley {
   /** This server's instance id (shown by `GET /health`). */
   instance: string;
@@ -179,6 +182,9 @@ export async function createParley(
   const calls = new CallService({
     onCallCreated: (call, assistant) => recovery.own(call.id, assistant),
     recovery,
+    // `POST /v1/calls/:id/end` here for a call another server runs: that server hears it at once
+    // (a lost signal leaves the stored end request to its heartbeat).
+    ...(liveRelay ? { announceEndRequest: () => liveRelay.signal(CALL_END_SIGNAL) } : {}),
     recordings,
     db: database.db,
     sink: outbox,
@@ -202,6 +208,7 @@ export async function createParley(
     ...(options.liveStream ? { liveStream: options.liveStream } : {}),
   });
   recovery.watch(calls);
+  const stopEndSignals = liveRelay?.onSignal(CALL_END_SIGNAL, () => void recovery.beat());
   await dispatcher.start();
   await recovery.start();
   // Partial recordings of calls a crashed process ran: stored once recovery has ended the call.
@@ -228,6 +235,7 @@ export async function createParley(
       // Live calls end first, with their terminal events, while the outbox can still deliver.
       await calls.close();
       await recordings.close();
+      stopEndSignals?.();
       recovery.stop();
       await admin?.close();
       await app.close();

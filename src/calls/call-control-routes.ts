@@ -83,7 +83,7 @@ export async function callControlRoutes(
         tags,
         summary: 'End a call',
         description:
-          'Ends a live call (`callEndTriggerBy: system`), whichever server runs it. **200**: the call ended (here, with its terminal events recorded; or, when the server running it had stopped, finished through crash recovery); ending a call that has already ended returns it unchanged. **202**: another live server runs the call; the request is stored and that server ends the call at its next heartbeat (`PARLEY_CALL_HEARTBEAT_MS`); the body is the call as it is now, with `endRequestedAt`.',
+          'Ends a live call (`callEndTriggerBy: system`), whichever server runs it. **200**: the call ended (here, with its terminal events recorded; or, when the server running it had stopped, finished through crash recovery); ending a call that has already ended returns it unchanged. **202**: another live server runs the call; the request is stored and signalled to that server (PostgreSQL NOTIFY), which ends the call at once, or at its next heartbeat (`PARLEY_CALL_HEARTBEAT_MS`) if the signal was lost; the body is the call as it is now, with `endRequestedAt`.',
         params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
         response: { 200: CallSchema, 202: EndRequestedSchema, ...errors },
       },
@@ -95,7 +95,7 @@ export async function callControlRoutes(
       return reply.status(202).send({
         ...outcome.call,
         endRequestedAt: outcome.endRequestedAt,
-        message: 'the call runs on another server, which ends it at its next heartbeat',
+        message: 'the call runs on another server, which was told to end it',
       });
     },
   );
@@ -228,8 +228,23 @@ export async function webCallSocketRoutes(app: FastifyInstance, opts: { calls: C
               'this is the web-call WebSocket: connect with a WebSocket client (see /v1/schemas/web-call)',
           },
         }),
-    wsHandler: (socket, request) => {
-      const joined = calls.join(request.params.id, request.query.token);
+    wsHandler: async (socket, request) => {
+      // The join is checked in the database: what the client sends meanwhile is kept, in order.
+      const early: [data: unknown, isBinary: boolean][] = [];
+      const keep = (data: unknown, isBinary: boolean) => early.push([data, isBinary]);
+      socket.on('message', keep);
+      const joined = await calls.join(request.params.id, request.query.token).catch((error: unknown) => {
+        request.log.error({ err: error }, 'joining a call failed');
+        return { ok: false, code: 'conflict', reason: 'the call cannot be joined now' } as const;
+      });
+      socket.off('message', keep);
+      if (joined.ok && socket.readyState !== socket.OPEN) {
+        // The client left while its join was checked: nobody is on the call.
+        void joined.session
+          .end({ trigger: 'system', reason: 'The client left before joining', notConnected: 'no-answer' })
+          .catch(() => {});
+        return;
+      }
       if (!joined.ok) {
         const code =
           joined.code === 'bad_token'
@@ -243,6 +258,7 @@ export async function webCallSocketRoutes(app: FastifyInstance, opts: { calls: C
       try {
         const transport = new WebSocketTransport(socket, joined.session.id, calls.inputLimits);
         joined.session.attach(calls.transportFor(joined.session.id, transport));
+        for (const [data, isBinary] of early) socket.emit('message', data, isBinary);
       } catch (error) {
         socket.close(
           CloseCodes.conflict,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
@@ -92,6 +93,54 @@ export class CallRecovery {
       .set({ owner: this.owner, heartbeat_at: new Date(), assistant_snapshot: JSON.stringify(assistant) })
       .where('id', '=', callId)
       .execute();
+  }
+
+  /**
+   * Claims a call still waiting for its client (its client joined through this server, and
+   * another one created it): the row is owned here from now on, so the creator's writes are
+   * fenced off and its heartbeat stops its session. Undefined when the call is not waiting.
+   */
+  async adopt(callId: string): Promise<{ call: Call; assistant: ResolvedAssistant } | undefined> {
+    // Not before its creator stored the `queued` status-update: claiming earlier would fence
+    // that write off. It is stored milliseconds after the call is created; wait up to 3 s.
+    const deadline = Date.now() + 3_000;
+    for (;;) {
+      const row = await this.db
+        .updateTable('calls')
+        .set({ owner: this.owner, heartbeat_at: sql`now()` })
+        .where('id', '=', callId)
+        .where('status', '=', 'queued')
+        .where('assistant_snapshot', 'is not', null)
+        .where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('call_events')
+              .select('call_events.call_id')
+              .whereRef('call_events.call_id', '=', 'calls.id')
+              .where('call_events.type', '=', 'status-update'),
+          ),
+        )
+        .returning(['record', 'assistant_snapshot'])
+        .executeTakeFirst();
+      if (row?.assistant_snapshot) {
+        return {
+          call: row.record as unknown as Call,
+          assistant: row.assistant_snapshot as unknown as ResolvedAssistant,
+        };
+      }
+      const now = await this.db
+        .selectFrom('calls')
+        .select('status')
+        .where('id', '=', callId)
+        .executeTakeFirst();
+      if (now?.status !== 'queued' || Date.now() >= deadline) return undefined;
+      await delay(50);
+    }
+  }
+
+  /** Whether another process owns the call's row now. */
+  async ownedElsewhere(callId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('calls').select('owner').where('id', '=', callId).executeTakeFirst();
+    return row?.owner != null && row.owner !== this.owner;
   }
 
   async start(): Promise<void> {

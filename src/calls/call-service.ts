@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { mergeDeep, redactSecrets, withDefaults } from '../assistants/assistant-defaults.js';
@@ -33,6 +32,7 @@ import type { CallEventSink } from '../webhooks/call-event-sink.js';
 import type { LiveCallRegistry } from './call-recovery.js';
 import type { Call } from './call-schema.js';
 import { findCall, insertCall, requestCallEnd, toCall } from './call-store.js';
+import { DbJoinTokens, type JoinTokenStore, MemoryJoinTokens } from './join-tokens.js';
 
 /**
  * Web calls: creation (the Call is stored and its `queued` event recorded), a short-lived
@@ -79,8 +79,22 @@ export interface CallServiceOptions {
   recordings?: RecordingService;
   /** Per-call bounds on client input (default: `defaultInputLimits`). */
   inputLimits?: Partial<InputLimits>;
-  /** Finishes a live call no live process runs (crash recovery); used by `end`. */
-  recovery?: { endAbandoned(teamId: string, callId: string, reason: string): Promise<Call | undefined> };
+  /** Ownership of call rows (crash recovery): `end`, and joins that reach another server. */
+  recovery?: CallOwnership;
+  /** Where join tokens are kept (default: the database; a Map when there is none). */
+  joinTokens?: JoinTokenStore;
+  /** After an end request was stored for a call another server runs: tell that server at once. */
+  announceEndRequest?(callId: string): Promise<void>;
+}
+
+/** The call-row ownership CallService relies on (implemented by CallRecovery). */
+export interface CallOwnership {
+  /** Finishes a live call no live process runs; undefined when a live process holds it. */
+  endAbandoned(teamId: string, callId: string, reason: string): Promise<Call | undefined>;
+  /** Claims a call still waiting for its client, to run it here: its Call and assistant. */
+  adopt?(callId: string): Promise<{ call: Call; assistant: ResolvedAssistant } | undefined>;
+  /** Whether another process owns the call's row now (its client joined through that server). */
+  ownedElsewhere?(callId: string): Promise<boolean>;
 }
 
 /** What `POST /v1/calls/:id/end` did. */
@@ -95,7 +109,7 @@ export type JoinResult =
 
 export class CallService implements LiveCallRegistry {
   private readonly sessions = new Map<string, CallSession>();
-  private readonly tokens = new Map<string, { callId: string; expiresAt: number }>();
+  private readonly tokens: JoinTokenStore;
   private readonly joinTimers = new Map<string, Timer>();
   readonly clock: Clock;
   readonly pacer: Pacer;
@@ -105,6 +119,7 @@ export class CallService implements LiveCallRegistry {
     this.clock = o.clock ?? systemClock;
     this.pacer = o.pacer ?? new Pacer(this.clock, 20, () => performance.now());
     this.ttsCache = o.ttsCache ?? new TtsCache();
+    this.tokens = o.joinTokens ?? (o.db ? new DbJoinTokens(o.db) : new MemoryJoinTokens());
   }
 
   /** The per-call input limits (the web socket's rate, hello and ping limits among them). */
@@ -156,6 +171,66 @@ export class CallService implements LiveCallRegistry {
       call.assistantId = assistant._id;
     }
     await this.o.onCallCreated?.(call, assistant);
+    const ttl = this.o.joinTokenTtlMs ?? 60_000;
+    const expiresAt = this.clock.now() + ttl;
+    const token = await this.tokens.issue({
+      callId: id,
+      teamId,
+      expiresAt,
+      ...(endOnConnect ? { hangUp: endOnConnect } : {}),
+    });
+    const session = await this.startSession(call, assistant, providers, endOnConnect);
+    this.joinTimers.set(
+      id,
+      this.clock.setTimeout(() => void this.nobodyJoined(session), ttl),
+    );
+    const publicUrl = typeof this.o.publicUrl === 'function' ? this.o.publicUrl() : this.o.publicUrl;
+    const base = publicUrl.replace(/\/+$/, '').replace(/^http/, 'ws');
+    return {
+      call: session.call,
+      join: {
+        url: `${base}/v1/calls/${id}/ws?token=${token}`,
+        token,
+        expiresAt: new Date(expiresAt).toISOString(),
+        protocol: 'parley-web-call.v1',
+      },
+    };
+  }
+
+  /**
+   * The join window passed: the call ends `no-answer`, unless its client joined through another
+   * server, which owns and runs it now (then the session here only stops; fencing would refuse
+   * its writes anyway).
+   */
+  private async nobodyJoined(session: CallSession): Promise<void> {
+    this.joinTimers.delete(session.id);
+    if (session.call.status !== 'queued') return;
+    try {
+      if (await this.o.recovery?.ownedElsewhere?.(session.id)) {
+        session.abandon('the client joined through another server');
+        return;
+      }
+    } catch (error) {
+      this.o.log?.warn({ err: error, callId: session.id }, 'could not read the owner of a call');
+    }
+    if (session.call.status === 'queued') {
+      await session
+        .end({ trigger: 'system', reason: 'Nobody joined the call', notConnected: 'no-answer' })
+        .catch((error: unknown) =>
+          this.o.log?.error({ err: error, callId: session.id }, 'ending an unjoined call failed'),
+        );
+    }
+  }
+
+  /** Creates the call's session in this process (the server that creates it, or that its client joins). */
+  private async startSession(
+    call: Call,
+    assistant: ResolvedAssistant,
+    providers: EngineProviders,
+    endOnConnect: HangUp | undefined,
+    queuedRecorded = false,
+  ): Promise<CallSession> {
+    const { id, teamId } = call;
     const recordings = assistant.recordingEnabled !== false ? this.o.recordings : undefined;
     recordings?.start(id, { clock: this.clock, stereo: assistant.recordingStereo === true });
     // `finishRecording(call)` is for the end-of-call report (call.recording, recordingUrl).
@@ -164,6 +239,7 @@ export class CallService implements LiveCallRegistry {
     } = {
       ...(recordings ? { finishRecording: (c: Call) => recordings.finish(c) } : {}),
       ...(endOnConnect ? { endOnConnect } : {}),
+      ...(queuedRecorded ? { queuedRecorded } : {}),
       call,
       assistant,
       sink: this.o.sink,
@@ -185,50 +261,42 @@ export class CallService implements LiveCallRegistry {
       this.joinTimers.get(id)?.cancel();
       this.joinTimers.delete(id);
     });
-    const ttl = this.o.joinTokenTtlMs ?? 60_000;
-    const token = randomBytes(24).toString('base64url');
-    const expiresAt = this.clock.now() + ttl;
-    this.tokens.set(token, { callId: id, expiresAt });
-    this.joinTimers.set(
-      id,
-      this.clock.setTimeout(() => {
-        this.tokens.delete(token);
-        if (session.call.status === 'queued') {
-          void session.end({
-            trigger: 'system',
-            reason: 'Nobody joined the call',
-            notConnected: 'no-answer',
-          });
-        }
-      }, ttl),
-    );
-    const publicUrl = typeof this.o.publicUrl === 'function' ? this.o.publicUrl() : this.o.publicUrl;
-    const base = publicUrl.replace(/\/+$/, '').replace(/^http/, 'ws');
-    return {
-      call: session.call,
-      join: {
-        url: `${base}/v1/calls/${id}/ws?token=${token}`,
-        token,
-        expiresAt: new Date(expiresAt).toISOString(),
-        protocol: 'parley-web-call.v1',
-      },
-    };
+    return session;
   }
 
-  /** Redeems a join token (single use). */
-  join(callId: string, token: string | undefined): JoinResult {
-    const entry = token ? this.tokens.get(token) : undefined;
-    if (!token || !entry || entry.callId !== callId || entry.expiresAt < this.clock.now()) {
+  /**
+   * Redeems a join token (single use, on any server sharing the database). A call created by
+   * another server is claimed here (its row's owner) and runs here from now on.
+   */
+  async join(callId: string, token: string | undefined): Promise<JoinResult> {
+    const entry = token ? await this.tokens.redeem(callId, token, this.clock.now()) : undefined;
+    if (!entry) {
       return { ok: false, code: 'bad_token', reason: 'missing, unknown or expired join token' };
     }
-    this.tokens.delete(token);
-    const session = this.sessions.get(callId);
+    const session = this.sessions.get(callId) ?? (await this.adopt(entry.teamId, callId, entry.hangUp));
     if (!session) return { ok: false, code: 'not_found', reason: 'call not found' };
     if (session.call.status !== 'queued')
       return { ok: false, code: 'conflict', reason: 'the call is not waiting for a client' };
     this.joinTimers.get(callId)?.cancel();
     this.joinTimers.delete(callId);
     return { ok: true, session };
+  }
+
+  /** A call created by another server whose client joined here: claimed, and run here. */
+  private async adopt(
+    teamId: string,
+    callId: string,
+    hangUp: HangUp | undefined,
+  ): Promise<CallSession | undefined> {
+    const adopted = await this.o.recovery?.adopt?.(callId);
+    if (!adopted || adopted.call.teamId !== teamId) return undefined;
+    const providers =
+      'forTeam' in this.o.providers ? await this.o.providers.forTeam(teamId) : this.o.providers;
+    // Adopted while this server waited for the claim (two joins cannot: the token is single use).
+    return (
+      this.sessions.get(callId) ??
+      (await this.startSession(adopted.call, adopted.assistant, providers, hangUp, true))
+    );
   }
 
   /**
@@ -238,15 +306,27 @@ export class CallService implements LiveCallRegistry {
    */
   async end(teamId: string, callId: string, reason = 'Ended through the API'): Promise<EndOutcome> {
     const session = this.sessions.get(callId);
-    if (session && session.call.teamId === teamId)
-      return { kind: 'ended', call: await session.end({ trigger: 'system', reason }) };
+    if (session && session.call.teamId === teamId) {
+      // A call created here but joined through another server runs there: its session here stops.
+      if (session.call.status === 'queued' && (await this.o.recovery?.ownedElsewhere?.(callId)))
+        session.abandon('the client joined through another server');
+      else return { kind: 'ended', call: await session.end({ trigger: 'system', reason }) };
+    }
     const row = await findCall(this.o.db, teamId, callId);
     if (!row) return { kind: 'not_found' };
     if (isTerminal(toCall(row))) return { kind: 'ended', call: toCall(row) };
     const finished = await this.o.recovery?.endAbandoned(teamId, callId, reason);
     if (finished) return { kind: 'ended', call: finished };
     const requested = await requestCallEnd(this.o.db, teamId, callId);
-    if (requested) return { kind: 'requested', ...requested };
+    if (requested) {
+      // The durable mark stays the fallback: the owner's heartbeat acts on it if this is lost.
+      await this.o
+        .announceEndRequest?.(callId)
+        .catch((error: unknown) =>
+          this.o.log?.warn({ err: error, callId }, 'could not signal an end request'),
+        );
+      return { kind: 'requested', ...requested };
+    }
     // It ended meanwhile.
     const now = await findCall(this.o.db, teamId, callId);
     return now ? { kind: 'ended', call: toCall(now) } : { kind: 'not_found' };

@@ -129,11 +129,23 @@ export interface ProviderCredentialsTable {
   updated_at: UpdatedAt;
 }
 
+/** Single-use media join tokens (hashed), redeemed by whichever server the client reaches. */
+export interface CallJoinTokensTable {
+  token_hash: string;
+  call_id: string;
+  team_id: string;
+  expires_at: Date;
+  used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  hang_up: JSONColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   teams: TeamsTable;
   api_keys: ApiKeysTable;
   assistants: AssistantsTable;
   calls: CallsTable;
+  call_join_tokens: CallJoinTokensTable;
   call_events: CallEventsTable;
   call_messages: CallMessagesTable;
   webhook_deliveries: WebhookDeliveriesTable;

@@ -62,6 +62,8 @@ export interface CallSessionDeps {
   prices?: PriceTable;
   /** Per-call bounds on client input (default: `defaultInputLimits`). */
   limits?: Partial<InputLimits>;
+  /** The `queued` status-update was recorded already (the call was created on another server). */
+  queuedRecorded?: boolean;
   /** Closes the call's recording, for `call.recording` and the report's `recordingUrl`. */
   finishRecording?(
     call: Call,
@@ -155,7 +157,7 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
       onOwnershipLost: () => abandon('the call was taken over by another server'),
     },
   );
-  void reporter.record({ type: 'status-update' });
+  if (!deps.queuedRecorded) void reporter.record({ type: 'status-update' });
 
   const sendStatus = () =>
     transport?.send({

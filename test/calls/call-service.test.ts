@@ -50,7 +50,7 @@ describe('call service', () => {
       callEndTriggerBy: 'system',
     });
     expect(calls.liveCalls).toBe(0);
-    expect(calls.join(call.id, join.token).ok).toBe(false);
+    expect((await calls.join(call.id, join.token)).ok).toBe(false);
   });
 
   it('join tokens are single use and bound to their call; overrides and dialogs are validated', async () => {
@@ -58,11 +58,11 @@ describe('call service', () => {
     const { calls } = service(clock);
     const a = await calls.createWebCall('team1', { assistant: { name: 'a' } });
     const b = await calls.createWebCall('team1', { assistant: { name: 'b' } });
-    expect(calls.join(a.call.id, b.join.token)).toMatchObject({ ok: false, code: 'bad_token' });
-    const joined = calls.join(a.call.id, a.join.token);
+    expect(await calls.join(a.call.id, b.join.token)).toMatchObject({ ok: false, code: 'bad_token' });
+    const joined = await calls.join(a.call.id, a.join.token);
     expect(joined.ok).toBe(true);
     if (joined.ok) joined.session.attach(new FakeTransport(clock));
-    expect(calls.join(a.call.id, a.join.token)).toMatchObject({ ok: false, code: 'bad_token' });
+    expect(await calls.join(a.call.id, a.join.token)).toMatchObject({ ok: false, code: 'bad_token' });
 
     const overridden = await calls.createWebCall('team1', {
       assistant: { name: 'c' },

@@ -30,7 +30,7 @@ async function welcome(calls: CallService, clock: ManualClock, team: string, ass
   // Offline analysis: the fake LLM runs on the manual clock, which stops once the call is done.
   const analysis = { assistantAnalysis: { summary: { provider: 'scripted' as const } } };
   const { call, join } = await calls.createWebCall(team, { assistant: { ...analysis, ...assistant } });
-  const joined = calls.join(call.id, join.token);
+  const joined = await calls.join(call.id, join.token);
   if (!joined.ok) throw new Error(joined.reason);
   const transport = new FakeTransport(clock);
   joined.session.attach(transport);

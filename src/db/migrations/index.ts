@@ -6,6 +6,7 @@ import * as callOwnership from './0004-call-ownership.js';
 import * as providerCredentials from './0005-provider-credentials.js';
 import * as callMessages from './0006-call-messages.js';
 import * as callEndRequests from './0007-call-end-requests.js';
+import * as callJoinTokens from './0008-call-join-tokens.js';
 
 /** Migrations are compiled in (no directory scanning), so the built package runs anywhere. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0005-provider-credentials': providerCredentials,
   '0006-call-messages': callMessages,
   '0007-call-end-requests': callEndRequests,
+  '0008-call-join-tokens': callJoinTokens,
 };
 
 export const migrationProvider: MigrationProvider = {
