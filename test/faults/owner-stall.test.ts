@@ -1,19 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startServeProcess } from '../support/cli-process.js';
-import { WebhookReceiver } from '../support/webhook-receiver.js';
 import {
   alive,
   apiOf,
-  createFaultDatabase,
   eventsOf,
   expectCallComplete,
-  KEY,
   needsPostgres,
   scriptedAssistant,
   skipReason,
+  startTwoServers,
   TextCall,
   until,
 } from './support.js';
@@ -25,25 +19,8 @@ afterAll(async () => {
 
 describe.skipIf(needsPostgres)(`an owner stalled past the recovery window (${skipReason})`, () => {
   it('is fenced: the other server finishes the call once; the stalled one, resumed, writes nothing', async () => {
-    const database = await createFaultDatabase();
-    const dir = await mkdtemp(join(tmpdir(), 'parley-stall-'));
-    const receiver = await new WebhookReceiver().start();
-    cleanups.push(async () => {
-      await receiver.stop();
-      await database.drop();
-      await rm(dir, { recursive: true, force: true });
-    });
     // Heartbeat 300 ms: a call whose owner is silent for 1.2 s is finished by another server.
-    const env = {
-      ...database.env,
-      PARLEY_BOOTSTRAP_KEY: KEY,
-      PARLEY_ALLOW_PRIVATE_WEBHOOKS: '1',
-      PARLEY_CALL_HEARTBEAT_MS: '300',
-    };
-    const [a, b] = await Promise.all(
-      ['a', 'b'].map((name) => startServeProcess({ ...env, PARLEY_DATA_DIR: join(dir, name) })),
-    );
-    if (!a || !b) throw new Error('servers did not start');
+    const { database, receiver, a, b } = await startTwoServers(300, cleanups);
     cleanups.push(() => a.stop('SIGKILL'));
     cleanups.push(() => b.stop());
     const assistant = await apiOf(a.url, 'POST', '/v1/assistants', scriptedAssistant(receiver.url));

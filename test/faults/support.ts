@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { expect } from 'vitest';
 import WebSocket from 'ws';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from '../../src/db/database.js';
-import type { ServeProcess } from '../support/cli-process.js';
+import { type ServeProcess, startServeProcess } from '../support/cli-process.js';
 import { testDatabaseUrl } from '../support/test-database.js';
-import type { WebhookReceiver } from '../support/webhook-receiver.js';
+import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
  * The fault suite needs PostgreSQL: its faults are PostgreSQL's (terminated backends, cancelled
@@ -64,6 +67,36 @@ export async function createFaultDatabase(): Promise<FaultDatabase> {
 }
 
 export const KEY = 'fault-suite-key-0123456789';
+
+/**
+ * Two `parley serve` processes on one fault database (each with a data directory of its own),
+ * with a webhook receiver; `cleanups` gets what undoes it (the servers are stopped by the caller,
+ * which knows how: a stalled one needs SIGCONT first).
+ */
+export async function startTwoServers(
+  heartbeatMs: number,
+  cleanups: (() => Promise<void>)[],
+): Promise<{ database: FaultDatabase; receiver: WebhookReceiver; a: ServeProcess; b: ServeProcess }> {
+  const database = await createFaultDatabase();
+  const dir = await mkdtemp(join(tmpdir(), 'parley-faults-'));
+  const receiver = await new WebhookReceiver().start();
+  cleanups.push(async () => {
+    await receiver.stop();
+    await database.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const env = {
+    ...database.env,
+    PARLEY_BOOTSTRAP_KEY: KEY,
+    PARLEY_ALLOW_PRIVATE_WEBHOOKS: '1',
+    PARLEY_CALL_HEARTBEAT_MS: String(heartbeatMs),
+  };
+  const [a, b] = await Promise.all(
+    ['a', 'b'].map((name) => startServeProcess({ ...env, PARLEY_DATA_DIR: join(dir, name) })),
+  );
+  if (!a || !b) throw new Error('servers did not start');
+  return { database, receiver, a, b };
+}
 
 export async function apiOf(base: string, method: string, path: string, body?: unknown) {
   const res = await fetch(base + path, {

@@ -1,23 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
 import { isTransientDbError } from '../../src/db/transient-error.js';
-import { type ServeProcess, startServeProcess } from '../support/cli-process.js';
 import { testDatabaseUrl } from '../support/test-database.js';
-import { WebhookReceiver } from '../support/webhook-receiver.js';
 import {
   alive,
   apiOf,
-  createFaultDatabase,
   expectCallComplete,
-  KEY,
   needsPostgres,
   scriptedAssistant,
   skipReason,
+  startTwoServers,
   TextCall,
   until,
 } from './support.js';
@@ -84,28 +78,11 @@ describe.skipIf(needsPostgres)(`terminated database backends (${skipReason})`, (
   });
 
   it('two servers survive every backend being terminated mid-call and mid-delivery; no event is lost', async () => {
-    const database = await createFaultDatabase();
-    const dir = await mkdtemp(join(tmpdir(), 'parley-faults-'));
-    const receiver = await new WebhookReceiver().start();
+    const { database, receiver, a, b } = await startTwoServers(1000, cleanups);
     // Deliveries take a while: terminations land while attempts and their results are in flight.
     receiver.respond = () => ({ status: 200, delayMs: 100 });
-    cleanups.push(async () => {
-      await receiver.stop();
-      await database.drop();
-      await rm(dir, { recursive: true, force: true });
-    });
-    const env = {
-      ...database.env,
-      PARLEY_DATA_DIR: dir,
-      PARLEY_BOOTSTRAP_KEY: KEY,
-      PARLEY_ALLOW_PRIVATE_WEBHOOKS: '1',
-      PARLEY_CALL_HEARTBEAT_MS: '1000',
-    };
-    const servers: ServeProcess[] = await Promise.all(
-      [0, 1].map((i) => startServeProcess({ ...env, PARLEY_DATA_DIR: join(dir, `s${i}`) })),
-    );
+    const servers = [a, b];
     for (const server of servers) cleanups.push(() => server.stop());
-    const [a, b] = servers as [ServeProcess, ServeProcess];
     const assistant = await apiOf(a.url, 'POST', '/v1/assistants', scriptedAssistant(receiver.url));
     expect(assistant.status, JSON.stringify(assistant.json)).toBe(201);
     const calls = await Promise.all(
