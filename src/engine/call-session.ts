@@ -353,8 +353,11 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
 
   /** Ends the call when `more` characters (one more user turn when `turn`) pass a per-call limit. */
   const overLimit = (more: number, turn: boolean): boolean => {
-    const userTurns = conversation.messages.filter((m) => m.role === 'user').length;
-    const why = conversationLimitReached(limits, userTurns + (turn ? 1 : 0), conversation.chars + more);
+    const why = conversationLimitReached(
+      limits,
+      conversation.userTurns + (turn ? 1 : 0),
+      conversation.chars + more,
+    );
     if (!why) return false;
     void hangUp({
       trigger: 'system',

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ChatMessage, LlmToolCall } from '../llm/llm.js';
+import { toStorableText } from '../shared/storable-text.js';
 import type { ConversationMessage, MessageMetrics } from '../webhooks/events/conversation-schema.js';
 
 /**
@@ -28,6 +29,8 @@ export class Conversation {
   lastUserMessageId: string | undefined;
   /** Characters of every message's text so far (the per-call conversation limit). */
   chars = 0;
+  /** User messages so far (the per-call turn limit). */
+  userTurns = 0;
 
   constructor(readonly callStartMs: number) {}
 
@@ -52,10 +55,12 @@ export class Conversation {
   }
 
   addUser(messageId: string, text: string, timestamp: number, metrics: MessageMetrics): ConversationMessage {
+    this.userTurns++;
     const message: ConversationMessage = {
       messageId,
       role: 'user',
-      text,
+      // Transcripts and model output are stored with the call's events: made storable here.
+      text: toStorableText(text),
       timestamp: Math.round(timestamp),
       metrics,
       ...(this.skipped.length > 0 ? { skippedAssistantMessages: this.skipped } : {}),
@@ -102,7 +107,7 @@ export class Conversation {
     const message: ConversationMessage = {
       messageId,
       role: 'assistant',
-      text,
+      text: toStorableText(text),
       timestamp: Math.round(timestamp),
       metrics,
       ...(interrupted ? { interrupted: true } : {}),

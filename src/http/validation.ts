@@ -1,6 +1,7 @@
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import { UNSTORABLE_TEXT } from '../shared/storable-text.js';
 import { ApiError } from './api-error.js';
 
 /**
@@ -34,10 +35,6 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
 /** Deepest JSON nesting accepted in a request (objects and arrays). */
 export const MAX_JSON_DEPTH = 64;
 
-/** NUL and unpaired UTF-16 surrogates: valid in JSON strings, but PostgreSQL text and jsonb refuse them. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point
-const UNSTORABLE = /[\u0000\p{Surrogate}]/u;
-
 interface Node {
   value: unknown;
   key: string;
@@ -67,7 +64,7 @@ export function unstorableInput(value: unknown): { field: string; message: strin
   for (let node = stack.pop(); node; node = stack.pop()) {
     const v = node.value;
     if (typeof v === 'string') {
-      if (UNSTORABLE.test(v)) return { field: pathOf(node), message: unstorableMessage(v) };
+      if (UNSTORABLE_TEXT.test(v)) return { field: pathOf(node), message: unstorableMessage(v) };
       continue;
     }
     if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) continue;
@@ -79,7 +76,7 @@ export function unstorableInput(value: unknown): { field: string; message: strin
     const length = isArray ? v.length : (keys as string[]).length;
     for (let i = length - 1; i >= 0; i--) {
       const key = isArray ? String(i) : (keys?.[i] as string);
-      if (!isArray && UNSTORABLE.test(key)) {
+      if (!isArray && UNSTORABLE_TEXT.test(key)) {
         return { field: pathOf(node), message: `has a key that ${unstorableMessage(key)}` };
       }
       const child = isArray ? (v as unknown[])[i] : (v as Record<string, unknown>)[key];

@@ -192,6 +192,20 @@ describe('protocol errors (item 16)', () => {
   });
 });
 
+describe('text the database cannot store', () => {
+  it('a user-text with a NUL closes 1007; the call still ends with its stored terminal events', async () => {
+    const call = await newCall();
+    const client = await Client.connect(call.join.url);
+    await hello(client);
+    client.send({ type: 'user-text', text: 'book me\u0000 in' });
+    await client.waitClosed();
+    expect(client.closed?.code).toBe(1007);
+    expect(client.closed?.reason).toMatch(/NUL character or an unpaired surrogate/);
+    const report = await reportOf(call.id);
+    expect(report.call).toMatchObject({ phoneCallStatus: 'ended-with-error', callEndTriggerBy: 'system' });
+  });
+});
+
 describe('say from the client (item 9)', () => {
   it('is refused unless the assistant allows it', async () => {
     const call = await newCall();

@@ -1,6 +1,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { defaultInputLimits } from '../../engine/input-limits.js';
+import { UNSTORABLE_TEXT } from '../../shared/storable-text.js';
 import { MessageMetricsSchema } from '../../webhooks/events/conversation-schema.js';
 import { EngineCloseCodes } from '../transport.js';
 
@@ -217,6 +218,14 @@ export function parseClientMessage(text: string): ParseResult {
       ok: false,
       code: CloseCodes.invalidPayload,
       reason: `invalid ${type}: ${where} ${first?.message ?? 'is invalid'}`.slice(0, 120),
+    };
+  }
+  const said = (value as { text?: unknown }).text;
+  if (typeof said === 'string' && UNSTORABLE_TEXT.test(said)) {
+    return {
+      ok: false,
+      code: CloseCodes.invalidPayload,
+      reason: `invalid ${type}: /text holds a NUL character or an unpaired surrogate`,
     };
   }
   return { ok: true, message: value as ClientMessage };
