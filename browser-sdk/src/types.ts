@@ -10,10 +10,10 @@ import type {
   EventType,
   FunctionTool,
   Tool,
-} from '../../src/assistants/assistant-schema.js';
-import type { Call, CallStatus } from '../../src/calls/call-schema.js';
-import type { ConversationMessage, MessageMetrics } from '../../src/webhooks/events/conversation-schema.js';
-import type { EventMessage } from '../../src/webhooks/events/event-schemas.js';
+} from '../../src/contract/assistant-schema.js';
+import type { Call, CallStatus } from '../../src/contract/call-schema.js';
+import type { ConversationMessage, MessageMetrics } from '../../src/contract/conversation-schema.js';
+import type { EventMessage } from '../../src/contract/event-schemas.js';
 
 export type {
   Assistant,

@@ -1,9 +1,9 @@
 import type { Static } from '@sinclair/typebox';
-import type { AssistantSpec } from '../assistants/assistant-schema.js';
-import type { Call, CallAnalysisSchema } from '../calls/call-schema.js';
-import { type Clock, systemClock } from '../engine/clock.js';
+import type { AssistantSpec } from '../contract/assistant-schema.js';
+import type { Call, CallAnalysisSchema } from '../contract/call-schema.js';
+import type { ConversationMessage } from '../contract/conversation-schema.js';
 import type { ChatMessage, LlmProvider } from '../llm/llm.js';
-import type { ConversationMessage } from '../webhooks/events/conversation-schema.js';
+import { type Clock, systemClock } from '../shared/clock.js';
 import {
   chatOf,
   type DialogOutcome,

@@ -1,9 +1,9 @@
-import type { AssistantSpec } from '../assistants/assistant-schema.js';
-import type { Call } from '../calls/call-schema.js';
+import type { AssistantSpec } from '../contract/assistant-schema.js';
+import type { Call } from '../contract/call-schema.js';
+import type { ConversationMessage } from '../contract/conversation-schema.js';
 import type { ChatMessage } from '../llm/llm.js';
 import { type Dialog, render, validateDialog } from '../llm/scripted/dialog.js';
 import { ScriptedLlm } from '../llm/scripted/scripted-llm.js';
-import type { ConversationMessage } from '../webhooks/events/conversation-schema.js';
 
 /**
  * Offline analysis for the `scripted` provider: the dialog is replayed over the call's history,

@@ -1,5 +1,5 @@
-import type { AssistantCreate, AssistantPatch, AssistantSpec } from './assistant-schema.js';
-import { EVENT_TYPES } from './assistant-schema.js';
+import type { AssistantCreate, AssistantPatch, AssistantSpec } from '../contract/assistant-schema.js';
+import { EVENT_TYPES } from '../contract/assistant-schema.js';
 
 /** `{"name": "x"}` becomes this: a complete assistant that can take a call. */
 export const assistantDefaults = {

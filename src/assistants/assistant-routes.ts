@@ -1,10 +1,5 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { Db } from '../db/database.js';
-import { ApiError, ErrorResponseSchema, notFound } from '../http/api-error.js';
-import { decodeCursor, PageQuery, page } from '../shared/pagination.js';
-import { webhookSecretProblem } from '../webhooks/http/signing.js';
-import { applyPatch, withDefaults } from './assistant-defaults.js';
 import {
   type AssistantCreate,
   AssistantCreateSchema,
@@ -12,7 +7,12 @@ import {
   AssistantPatchSchema,
   AssistantSchema,
   type AssistantSpec,
-} from './assistant-schema.js';
+} from '../contract/assistant-schema.js';
+import type { Db } from '../db/database.js';
+import { ApiError, ErrorResponseSchema, notFound } from '../shared/api-error.js';
+import { decodeCursor, PageQuery, page } from '../shared/pagination.js';
+import { webhookSecretProblem } from '../shared/webhook-signing.js';
+import { applyPatch, withDefaults } from './assistant-defaults.js';
 import {
   deleteAssistant,
   findAssistant,

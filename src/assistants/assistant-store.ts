@@ -1,10 +1,10 @@
 import type { Selectable } from 'kysely';
+import type { Assistant, AssistantSpec } from '../contract/assistant-schema.js';
 import type { Db } from '../db/database.js';
 import type { AssistantsTable } from '../db/schema.js';
 import { newObjectId } from '../shared/ids.js';
 import { afterCursor, type Cursor } from '../shared/pagination.js';
 import { redactSpec } from './assistant-defaults.js';
-import type { Assistant, AssistantSpec } from './assistant-schema.js';
 
 /** Every query takes the team id: no assistant is reachable across teams. */
 export type AssistantRow = Selectable<AssistantsTable>;

@@ -1,13 +1,13 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { AssistantCreateSchema } from '../assistants/assistant-schema.js';
+import { AssistantCreateSchema } from '../contract/assistant-schema.js';
+import { CallSchema } from '../contract/call-schema.js';
 import type { Db } from '../db/database.js';
-import { ApiError, ErrorResponseSchema, notFound } from '../http/api-error.js';
+import { ApiError, ErrorResponseSchema, notFound } from '../shared/api-error.js';
 import { clientPageHtml } from '../transports/web/client-page.js';
 import { CloseCodes, webCallProtocolSchema } from '../transports/web/protocol.js';
 import { webCallProtocolDoc } from '../transports/web/protocol-doc.js';
 import { WebSocketTransport } from '../transports/web/web-transport.js';
-import { CallSchema } from './call-schema.js';
 import type { CallService } from './call-service.js';
 import { findCall, toCall } from './call-store.js';
 

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
+import type { Call } from '../contract/call-schema.js';
+import type { ConversationMessage } from '../contract/conversation-schema.js';
 import type { Db } from '../db/database.js';
 import { isTerminal, transition } from '../engine/call-lifecycle.js';
 import { CallReporter, endOfCall } from '../engine/call-reporter.js';
 import type { ResolvedAssistant } from '../engine/call-session.js';
 import type { CallEventSink } from '../webhooks/call-event-sink.js';
-import type { ConversationMessage } from '../webhooks/events/conversation-schema.js';
 import { lastConversationOf } from '../webhooks/events/event-storage.js';
-import type { Call } from './call-schema.js';
 
 export const defaultCallRecoveryOptions = {
   /** How often the owner of live calls says it is alive. */

@@ -1,10 +1,10 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { CALL_STATUSES, CallSchema } from '../contract/call-schema.js';
 import type { Db } from '../db/database.js';
-import { ApiError, ErrorResponseSchema, notFound } from '../http/api-error.js';
+import { ApiError, ErrorResponseSchema, notFound } from '../shared/api-error.js';
 import { decodeCursor, PageQuery, page, parseDateParam } from '../shared/pagination.js';
 import { loadCallEvents } from '../webhooks/events/event-storage.js';
-import { CALL_STATUSES, CallSchema } from './call-schema.js';
 import { findCall, listCalls, toCall } from './call-store.js';
 
 const ListQuery = Type.Object(

@@ -1,13 +1,14 @@
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { mergeDeep, redactSecrets, withDefaults } from '../assistants/assistant-defaults.js';
+import { findAssistant, specOf } from '../assistants/assistant-store.js';
 import {
   type AssistantCreate,
   type AssistantPatch,
   AssistantPatchSchema,
   type AssistantSpec,
-} from '../assistants/assistant-schema.js';
-import { findAssistant, specOf } from '../assistants/assistant-store.js';
+} from '../contract/assistant-schema.js';
+import type { Call } from '../contract/call-schema.js';
 import type { Db } from '../db/database.js';
 import { isTerminal, newWebCall } from '../engine/call-lifecycle.js';
 import {
@@ -16,21 +17,20 @@ import {
   type HangUp,
   type ResolvedAssistant,
 } from '../engine/call-session.js';
-import { type Clock, systemClock, type Timer } from '../engine/clock.js';
-import { type InputLimits, resolveInputLimits } from '../engine/input-limits.js';
 import { Pacer } from '../engine/pacer.js';
 import type { EngineProviders, EngineTiming } from '../engine/providers.js';
 import { TtsCache } from '../engine/tts-cache.js';
-import { ApiError } from '../http/api-error.js';
 import { validateDialogFor } from '../llm/scripted/dialog.js';
 import type { ProviderSource } from '../providers/provider-catalog.js';
 import type { RecordingResult, RecordingService } from '../recording/recording-service.js';
+import { ApiError } from '../shared/api-error.js';
+import { type Clock, systemClock, type Timer } from '../shared/clock.js';
 import { newWebCallId } from '../shared/ids.js';
+import { type InputLimits, resolveInputLimits } from '../shared/input-limits.js';
 import { getTeamSettings } from '../tenancy/team-settings.js';
 import type { Transport } from '../transports/transport.js';
 import type { CallEventSink } from '../webhooks/call-event-sink.js';
 import type { LiveCallRegistry } from './call-recovery.js';
-import type { Call } from './call-schema.js';
 import { findCall, insertCall, requestCallEnd, toCall } from './call-store.js';
 import { DbJoinTokens, type JoinTokenStore, MemoryJoinTokens } from './join-tokens.js';
 

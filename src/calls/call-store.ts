@@ -1,8 +1,8 @@
 import { type Selectable, sql } from 'kysely';
+import type { Call, CallStatus } from '../contract/call-schema.js';
 import type { Db } from '../db/database.js';
 import type { CallsTable } from '../db/schema.js';
 import { afterCursor, type Cursor } from '../shared/pagination.js';
-import type { Call, CallStatus } from './call-schema.js';
 
 /** Calls are stored as the complete Call object plus the columns the list filters on. */
 export type CallRow = Selectable<CallsTable>;

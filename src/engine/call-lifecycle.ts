@@ -1,4 +1,4 @@
-import type { Call, CallEndTrigger, PhoneCallStatus } from '../calls/call-schema.js';
+import type { Call, CallEndTrigger, PhoneCallStatus } from '../contract/call-schema.js';
 
 /**
  * The call lifecycle of CONTRACT.md as a small state machine over the Call object:

@@ -1,19 +1,19 @@
 import { type AnalysisContext, analyzeCall, type CallAnalysis } from '../analysis/analysis.js';
-import type { AssistantSpec } from '../assistants/assistant-schema.js';
-import type { Call } from '../calls/call-schema.js';
+import type { AssistantSpec } from '../contract/assistant-schema.js';
+import type { Call } from '../contract/call-schema.js';
+import type { ConversationMessage } from '../contract/conversation-schema.js';
+import type { ToolCall } from '../contract/event-schemas.js';
 import { callCost } from '../cost/call-cost.js';
 import { currentPrices, type PriceTable } from '../cost/prices.js';
 import type { UsageLine } from '../cost/usage.js';
 import { isTransientDbError } from '../db/transient-error.js';
 import type { ChatMessage } from '../llm/llm.js';
+import type { Clock } from '../shared/clock.js';
 import { newEventId } from '../shared/ids.js';
 import type { CallEventSink, ToolCallResult } from '../webhooks/call-event-sink.js';
 import { isOwnershipLost } from '../webhooks/call-ownership-lost.js';
 import type { CallContext, EndOfCallReport, EventSpec } from '../webhooks/events/build-event.js';
-import type { ConversationMessage } from '../webhooks/events/conversation-schema.js';
-import type { ToolCall } from '../webhooks/events/event-schemas.js';
 import { callStatistics } from './call-statistics.js';
-import type { Clock } from './clock.js';
 
 /**
  * Reports one call through the `CallEventSink`, strictly in order: each `record` starts after

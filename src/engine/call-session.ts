@@ -1,30 +1,30 @@
-import type { AssistantSpec } from '../assistants/assistant-schema.js';
-import type { Call, CallEndTrigger } from '../calls/call-schema.js';
+import type { AssistantSpec } from '../contract/assistant-schema.js';
+import type { Call, CallEndTrigger } from '../contract/call-schema.js';
+import type { ConversationMessage } from '../contract/conversation-schema.js';
 import type { PriceTable } from '../cost/prices.js';
 import { meteredLlm, meteredTts, UsageMeter } from '../cost/usage.js';
 import type { LlmProvider } from '../llm/llm.js';
-import { ProviderError } from '../providers/provider-error.js';
-import {
-  EngineCloseCodes,
-  type Transport,
-  type TransportClose,
-  type TransportHello,
-} from '../transports/transport.js';
-import type { Vad } from '../vad/vad.js';
-import type { CallEventSink } from '../webhooks/call-event-sink.js';
-import type { ConversationMessage } from '../webhooks/events/conversation-schema.js';
-import { isTerminal, type LifecycleEvent, transition } from './call-lifecycle.js';
-import { CallReporter, endOfCall } from './call-reporter.js';
-import { CallTimers } from './call-timers.js';
-import type { Clock, Timer } from './clock.js';
-import { Conversation } from './conversation.js';
-import { matchesPhrase } from './end-phrases.js';
+import type { Clock, Timer } from '../shared/clock.js';
 import {
   AudioPacer,
   conversationLimitReached,
   type InputLimits,
   resolveInputLimits,
-} from './input-limits.js';
+} from '../shared/input-limits.js';
+import { ProviderError } from '../shared/provider-error.js';
+import type {
+  HangUpCause,
+  Transport,
+  TransportClose,
+  TransportHello,
+} from '../transports/transport.js';
+import type { Vad } from '../vad/vad.js';
+import type { CallEventSink } from '../webhooks/call-event-sink.js';
+import { isTerminal, type LifecycleEvent, transition } from './call-lifecycle.js';
+import { CallReporter, endOfCall } from './call-reporter.js';
+import { CallTimers } from './call-timers.js';
+import { Conversation } from './conversation.js';
+import { matchesPhrase } from './end-phrases.js';
 import { assistantMessageMetrics, userMessageMetrics } from './message-metrics.js';
 import type { Pacer } from './pacer.js';
 import { defaultTiming, type EngineProviders, type EngineTiming, hasPhraseHints } from './providers.js';
@@ -78,8 +78,8 @@ export interface HangUp {
   error?: boolean;
   forwardTo?: string;
   notConnected?: 'no-answer' | 'busy' | 'failed' | 'canceled';
-  /** Close the client's connection with this code and `reason` (default 1000, "call ended"). */
-  closeCode?: number;
+  /** How the transport ends the connection (default `completed`). */
+  cause?: HangUpCause;
 }
 
 export interface CallSession {
@@ -99,9 +99,6 @@ export interface CallSession {
    */
   abandon(reason: string): void;
 }
-
-/** WebSocket close code of a call taken over by another server (1012: service restart). */
-export const TAKEN_OVER_CLOSE_CODE = 1012;
 
 export function createCallSession(deps: CallSessionDeps): CallSession {
   const { clock, assistant, providers } = deps;
@@ -363,7 +360,7 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
       trigger: 'system',
       reason: `Call limit reached: ${why}`,
       error: true,
-      closeCode: EngineCloseCodes.callLimitReached,
+      cause: 'limit-reached',
     });
     return true;
   };
@@ -596,7 +593,7 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
     speech?.close();
     finalized = true;
     void input?.close().catch(() => {});
-    if (transportOpen) transport?.close(TAKEN_OVER_CLOSE_CODE, reason);
+    if (transportOpen) void transport?.hangUp({ cause: 'taken-over', reason });
     ending ??= Promise.resolve(call);
     resolveDone(call);
   };
@@ -651,7 +648,7 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
     void reporter.record({ type: 'status-update' });
     sendStatus();
     // The caller is released before post-call work: analysis never holds the connection.
-    transport?.close(h.closeCode ?? EngineCloseCodes.normal, h.closeCode ? h.reason : 'call ended');
+    void transport?.hangUp({ cause: h.cause ?? 'completed', reason: h.reason });
     const [recorded] = await Promise.all([
       deps.finishRecording?.(call).catch((error: unknown) => {
         deps.log?.error({ err: error, callId: call.id }, 'finishing the recording failed');

@@ -1,4 +1,4 @@
-import type { ConversationMessage } from '../webhooks/events/conversation-schema.js';
+import type { ConversationMessage } from '../contract/conversation-schema.js';
 
 /**
  * `call.metrics`: per-call statistics, all computed from the per-message metrics of seed 001

@@ -1,4 +1,4 @@
-import type { Clock, Timer } from './clock.js';
+import type { Clock, Timer } from '../shared/clock.js';
 
 /** The named one-shot timers of a call (idle, hang, max duration …): setting one replaces it. */
 export class CallTimers<Name extends string> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { ConversationMessage, MessageMetrics } from '../contract/conversation-schema.js';
 import type { ChatMessage, LlmToolCall } from '../llm/llm.js';
 import { toStorableText } from '../shared/storable-text.js';
-import type { ConversationMessage, MessageMetrics } from '../webhooks/events/conversation-schema.js';
 
 /**
  * The conversation of one call, twice: the contract's messages (what receivers get, with

@@ -1,6 +1,6 @@
 import { withDefaults } from '../assistants/assistant-defaults.js';
-import type { AssistantCreate } from '../assistants/assistant-schema.js';
 import { insertAssistant, listAssistants } from '../assistants/assistant-store.js';
+import type { AssistantCreate } from '../contract/assistant-schema.js';
 import type { Db } from '../db/database.js';
 import type { Dialog } from '../llm/scripted/dialog.js';
 import { DEFAULT_TEAM_NAME, findOrCreateTeam } from '../tenancy/api-keys.js';

@@ -1,8 +1,8 @@
-import type { AssistantSpec } from '../assistants/assistant-schema.js';
+import type { AssistantSpec } from '../contract/assistant-schema.js';
 import type { LlmProvider } from '../llm/llm.js';
 import type { Dialog } from '../llm/scripted/dialog.js';
 import { ScriptedLlm } from '../llm/scripted/scripted-llm.js';
-import { ProviderError, type ProviderErrorType } from '../providers/provider-error.js';
+import { ProviderError, type ProviderErrorType } from '../shared/provider-error.js';
 import { createPocketsphinxStt } from '../stt/pocketsphinx/index.js';
 import type { SttProvider } from '../stt/stt.js';
 import { createEspeakTts } from '../tts/espeak/index.js';

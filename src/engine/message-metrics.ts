@@ -1,4 +1,4 @@
-import type { MessageMetrics } from '../webhooks/events/conversation-schema.js';
+import type { MessageMetrics } from '../contract/conversation-schema.js';
 import type { Utterance } from './speech-output.js';
 import type { SttFinal } from './user-input.js';
 

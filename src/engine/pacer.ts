@@ -1,4 +1,4 @@
-import type { Clock, Timer } from './clock.js';
+import type { Clock, Timer } from '../shared/clock.js';
 
 /**
  * One clock for all outgoing audio: every `frameMs` it asks each registered output to send its

@@ -1,6 +1,6 @@
-import type { AssistantSpec } from '../assistants/assistant-schema.js';
+import type { AssistantSpec } from '../contract/assistant-schema.js';
 import type { LlmProvider } from '../llm/llm.js';
-import type { ProviderError } from '../providers/provider-error.js';
+import type { ProviderError } from '../shared/provider-error.js';
 import type { SttProvider } from '../stt/stt.js';
 import type { TtsProvider } from '../tts/tts.js';
 import type { Vad, VadOptions } from '../vad/vad.js';

@@ -1,8 +1,8 @@
-import type { AssistantSpec } from '../assistants/assistant-schema.js';
+import type { AssistantSpec } from '../contract/assistant-schema.js';
 import type { ChatMessage, LlmProvider, LlmToolCall } from '../llm/llm.js';
-import { ProviderError } from '../providers/provider-error.js';
+import type { Clock } from '../shared/clock.js';
+import { ProviderError } from '../shared/provider-error.js';
 import type { CallReporter } from './call-reporter.js';
-import type { Clock } from './clock.js';
 import type { Conversation } from './conversation.js';
 import { SentenceSplitter } from './sentence-splitter.js';
 import type { SpeechOutput, Utterance } from './speech-output.js';

@@ -1,7 +1,7 @@
-import { ProviderError } from '../providers/provider-error.js';
+import type { Clock, Timer } from '../shared/clock.js';
+import { ProviderError } from '../shared/provider-error.js';
 import type { Transport } from '../transports/transport.js';
 import type { TtsOptions, TtsProvider } from '../tts/tts.js';
-import type { Clock, Timer } from './clock.js';
 import type { PacedOutput, Pacer } from './pacer.js';
 import { heardPrefix, MarkTracker, type SpokenSentence } from './playout.js';
 import type { Sentence } from './sentence-splitter.js';

@@ -1,7 +1,7 @@
-import type { AssistantSpec, FunctionTool } from '../assistants/assistant-schema.js';
+import type { AssistantSpec, FunctionTool } from '../contract/assistant-schema.js';
+import type { ToolCall } from '../contract/event-schemas.js';
 import type { LlmToolCall, LlmToolDefinition } from '../llm/llm.js';
 import type { ToolCallResult } from '../webhooks/call-event-sink.js';
-import type { ToolCall } from '../webhooks/events/event-schemas.js';
 import type { CallReporter } from './call-reporter.js';
 
 /**

@@ -1,8 +1,8 @@
-import { ProviderError } from '../providers/provider-error.js';
+import type { Clock } from '../shared/clock.js';
+import { ProviderError } from '../shared/provider-error.js';
 import type { SttEvent, SttProvider, SttStream } from '../stt/stt.js';
 import type { Vad } from '../vad/vad.js';
 import { AudioInputStats } from './audio-input-stats.js';
-import type { Clock } from './clock.js';
 import { Endpointer, VadEdge } from './endpointing.js';
 
 /**

@@ -8,6 +8,7 @@ import { callControlRoutes, webCallSocketRoutes } from '../calls/call-control-ro
 import { callRoutes } from '../calls/call-routes.js';
 import type { CallService } from '../calls/call-service.js';
 import type { Config } from '../config/config.js';
+import { eventSchemas } from '../contract/event-schemas.js';
 import {
   type Dashboard,
   type DashboardOptions,
@@ -19,15 +20,14 @@ import { syncRelayRoutes } from '../listen/sync-relay-routes.js';
 import { liveEventRoutes } from '../live/live-event-routes.js';
 import type { LiveEventHub } from '../live/live-events.js';
 import type { SseStreamOptions } from '../live/sse-stream.js';
+import { errorHandler, frameworkErrorHandler } from '../shared/api-error.js';
 import { providerCredentialRoutes } from '../tenancy/provider-credential-routes.js';
 import type { ProviderCredentialStore } from '../tenancy/provider-credentials.js';
 import { teamRoutes } from '../tenancy/team-settings.js';
 import { registerWebSocketSupport } from '../transports/web/websocket-plugin.js';
 import type { Dispatcher } from '../webhooks/delivery/dispatcher.js';
-import { eventSchemas } from '../webhooks/events/event-schemas.js';
 import type { Outbox } from '../webhooks/outbox.js';
 import { eventSchemaRoutes, webhookRoutes } from '../webhooks/webhook-routes.js';
-import { errorHandler, frameworkErrorHandler } from './api-error.js';
 import { authenticate } from './auth.js';
 import { healthRoutes } from './health-routes.js';
 import { rejectUnstorableInput, validatorCompiler } from './validation.js';

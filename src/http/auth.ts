@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.js';
+import { ApiError } from '../shared/api-error.js';
 import { type Team, teamForApiKey } from '../tenancy/api-keys.js';
-import { ApiError } from './api-error.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,8 +1,8 @@
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import { ApiError } from '../shared/api-error.js';
 import { UNSTORABLE_TEXT } from '../shared/storable-text.js';
-import { ApiError } from './api-error.js';
 
 /**
  * Two Ajv instances: bodies are validated strictly (no type coercion, no defaults injected, no

@@ -1,6 +1,6 @@
+import type { EventMessage } from '../contract/event-schemas.js';
+import { buildSignedHeaders } from '../shared/webhook-signing.js';
 import { serializeEvent } from '../webhooks/delivery/wire-format.js';
-import type { EventMessage } from '../webhooks/events/event-schemas.js';
-import { buildSignedHeaders } from '../webhooks/http/signing.js';
 
 export interface ForwardResult {
   status: number | undefined;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { EVENT_TYPES, type EventType } from '../assistants/assistant-schema.js';
-import { webhookSecretProblem } from '../webhooks/http/signing.js';
+import { EVENT_TYPES, type EventType } from '../contract/assistant-schema.js';
+import { webhookSecretProblem } from '../shared/webhook-signing.js';
 
 export interface ListenOptions {
   /** The Parley server, e.g. `http://localhost:3000`. */

@@ -1,4 +1,4 @@
-import type { EventMessage } from '../webhooks/events/event-schemas.js';
+import type { EventMessage } from '../contract/event-schemas.js';
 import { type LiveStreamEvent, readLiveStream, StreamRefusedError } from './event-stream.js';
 import { type ForwardResult, forwardEvent } from './forward.js';
 import type { ListenOptions } from './listen-options.js';

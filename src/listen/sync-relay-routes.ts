@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { ErrorResponseSchema } from '../http/api-error.js';
+import { ErrorResponseSchema } from '../shared/api-error.js';
 import type { SyncRelay } from './sync-relay.js';
 
 /**

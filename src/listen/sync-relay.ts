@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import type { EventMessage } from '../webhooks/events/event-schemas.js';
+import type { EventMessage } from '../contract/event-schemas.js';
 import type { SendResult } from '../webhooks/http/send.js';
 
 /**

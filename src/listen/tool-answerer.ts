@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import type { EventMessage } from '../webhooks/events/event-schemas.js';
+import type { EventMessage } from '../contract/event-schemas.js';
 import { type ForwardResult, forwardEvent } from './forward.js';
 import type { ListenOptions } from './listen-options.js';
 

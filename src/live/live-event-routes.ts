@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/database.js';
-import { ErrorResponseSchema } from '../http/api-error.js';
+import { ErrorResponseSchema } from '../shared/api-error.js';
 import type { LiveEvent, LiveEventHub } from './live-events.js';
 import { eventsAfter, resumeSequence } from './replay.js';
 import { defaultSseStreamOptions, SseStream, type SseStreamOptions } from './sse-stream.js';

@@ -1,6 +1,6 @@
-import type { EventType } from '../assistants/assistant-schema.js';
+import type { EventType } from '../contract/assistant-schema.js';
+import type { EventMessage } from '../contract/event-schemas.js';
 import type { Db } from '../db/database.js';
-import type { EventMessage } from '../webhooks/events/event-schemas.js';
 
 /**
  * Live call events: an in-process publish/subscribe hub. The outbox publishes every call event

@@ -2,8 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import type { EventMessage } from '../contract/event-schemas.js';
 import type { Db } from '../db/database.js';
-import type { EventMessage } from '../webhooks/events/event-schemas.js';
 import { rehydrate } from '../webhooks/events/event-storage.js';
 import { type LiveEvent, type LiveEventHub, type LiveEventPublisher, liveEventOf } from './live-events.js';
 

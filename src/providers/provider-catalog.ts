@@ -1,6 +1,7 @@
-import type { AssistantSpec } from '../assistants/assistant-schema.js';
+import type { AssistantSpec } from '../contract/assistant-schema.js';
 import type { EngineProviders } from '../engine/providers.js';
 import type { LlmProvider } from '../llm/llm.js';
+import { ProviderError, type ProviderErrorType } from '../shared/provider-error.js';
 import type { SttProvider } from '../stt/stt.js';
 import {
   type CredentialLookup,
@@ -12,7 +13,6 @@ import { FallbackLlm } from './fallback/fallback-llm.js';
 import { FallbackStt } from './fallback/fallback-stt.js';
 import { FallbackTts } from './fallback/fallback-tts.js';
 import { RetryOnceLlm, RetryOnceTts } from './fallback/retry-once.js';
-import { ProviderError, type ProviderErrorType } from './provider-error.js';
 import {
   llmRegistry,
   type ProviderContext,

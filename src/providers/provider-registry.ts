@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { AssistantSpec } from '../assistants/assistant-schema.js';
+import type { AssistantSpec } from '../contract/assistant-schema.js';
 import { createAnthropicLlm } from '../llm/anthropic/index.js';
 import { createGeminiLlm } from '../llm/gemini/index.js';
 import type { LlmProvider } from '../llm/llm.js';

@@ -1,7 +1,7 @@
 import { mkdir, open, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { wavHeader } from '../audio/wav.js';
-import type { Clock } from '../engine/clock.js';
+import type { Clock } from '../shared/clock.js';
 
 /**
  * One call's recording, built while the call runs. Two tracks (caller, assistant) are placed at

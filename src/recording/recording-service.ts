@@ -1,10 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Call } from '../calls/call-schema.js';
 import type { Config } from '../config/config.js';
 import { storedKey } from '../config/stored-key.js';
-import type { Clock } from '../engine/clock.js';
+import type { Call } from '../contract/call-schema.js';
+import type { Clock } from '../shared/clock.js';
 import type { Transport } from '../transports/transport.js';
 import { CallRecorder } from './call-recorder.js';
 import { completeWav, salvagePartials } from './partial-salvage.js';

@@ -1,4 +1,11 @@
-import type { Transport, TransportEvent, TransportHandlers } from '../transports/transport.js';
+import type {
+  ControlResult,
+  HangUpRequest,
+  Transport,
+  TransferDestination,
+  TransportEvent,
+  TransportHandlers,
+} from '../transports/transport.js';
 import type { CallRecorder } from './call-recorder.js';
 
 /**
@@ -11,7 +18,10 @@ export class RecordingTransport implements Transport {
   constructor(
     private readonly inner: Transport,
     private readonly recorder: CallRecorder,
-  ) {}
+  ) {
+    if (inner.transfer) this.transfer = inner.transfer.bind(inner);
+    if (inner.sendDtmf) this.sendDtmf = inner.sendDtmf.bind(inner);
+  }
 
   get kind() {
     return this.inner.kind;
@@ -20,6 +30,14 @@ export class RecordingTransport implements Transport {
   get providerName() {
     return this.inner.providerName;
   }
+
+  get capabilities() {
+    return this.inner.capabilities;
+  }
+
+  /** Present exactly when the inner transport has them (the engine checks `capabilities`). */
+  readonly transfer?: (to: TransferDestination, signal: AbortSignal) => Promise<ControlResult>;
+  readonly sendDtmf?: (digits: string, signal: AbortSignal) => Promise<ControlResult>;
 
   start(handlers: TransportHandlers): void {
     this.inner.start({
@@ -53,7 +71,7 @@ export class RecordingTransport implements Transport {
     this.inner.send(event);
   }
 
-  close(code: number, reason: string): void {
-    this.inner.close(code, reason);
+  hangUp(request: HangUpRequest): Promise<ControlResult> {
+    return this.inner.hangUp(request);
   }
 }

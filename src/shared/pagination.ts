@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { sql } from 'kysely';
-import { ApiError } from '../http/api-error.js';
+import { ApiError } from './api-error.js';
 
 /** Keyset pagination over (created_at desc, id desc): stable under concurrent inserts. */
 export interface Cursor {

@@ -2,7 +2,7 @@
  * Speech-to-text: one small, streaming-first interface. Audio goes in synchronously, frame by
  * frame (no per-frame promises); transcripts come out as an async iterable of events.
  */
-import type { ProviderError } from '../providers/provider-error.js';
+import type { ProviderError } from '../shared/provider-error.js';
 
 export interface SttOptions {
   sampleRate: 8000 | 16000;

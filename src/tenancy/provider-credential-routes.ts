@@ -1,8 +1,8 @@
 import { promises as dns } from 'node:dns';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { ApiError, ErrorResponseSchema } from '../http/api-error.js';
-import { checkAddress, validateWebhookUrl } from '../webhooks/http/ssrf-guard.js';
+import { ApiError, ErrorResponseSchema } from '../shared/api-error.js';
+import { checkAddress, validateWebhookUrl } from '../shared/network-guard.js';
 import {
   CREDENTIAL_PROVIDERS,
   type CredentialProvider,

@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.js';
-import type { ProviderCredentials } from '../providers/credentials.js';
+import type { ProviderCredentials } from '../shared/provider-credentials.js';
 import type { SecretBox } from './secret-box.js';
 
 /**

@@ -1,10 +1,10 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { mergeDeep, REDACTED } from '../assistants/assistant-defaults.js';
-import { HeadersSchema, SecretSchema } from '../assistants/assistant-schema.js';
+import { HeadersSchema, SecretSchema } from '../contract/assistant-schema.js';
 import type { Db } from '../db/database.js';
-import { ApiError, ErrorResponseSchema } from '../http/api-error.js';
-import { webhookSecretProblem } from '../webhooks/http/signing.js';
+import { ApiError, ErrorResponseSchema } from '../shared/api-error.js';
+import { webhookSecretProblem } from '../shared/webhook-signing.js';
 
 /**
  * Team-wide settings: the server that answers `assistant-request` (web calls created without

@@ -1,8 +1,8 @@
-import type { AssistantSpec } from '../assistants/assistant-schema.js';
-import { type Clock, sleep, systemClock } from '../engine/clock.js';
+import type { AssistantSpec } from '../contract/assistant-schema.js';
 import type { EngineProviders } from '../engine/providers.js';
 import type { ChatMessage, LlmChunk, LlmProvider, LlmRequest, LlmToolCall } from '../llm/llm.js';
-import type { ProviderError } from '../providers/provider-error.js';
+import { type Clock, sleep, systemClock } from '../shared/clock.js';
+import type { ProviderError } from '../shared/provider-error.js';
 import type { SttEvent, SttOptions, SttProvider, SttStream } from '../stt/stt.js';
 import type { TtsOptions, TtsProvider } from '../tts/tts.js';
 import type { Vad, VadOptions } from '../vad/vad.js';

@@ -1,6 +1,11 @@
-import { type Clock, systemClock } from '../engine/clock.js';
+import { type Clock, systemClock } from '../shared/clock.js';
 import type {
+  ControlResult,
+  HangUpCause,
+  HangUpRequest,
+  TransferDestination,
   Transport,
+  TransportCapabilities,
   TransportClose,
   TransportEvent,
   TransportHandlers,
@@ -16,16 +21,22 @@ export type FakeTransportEntry =
   | TransportEvent
   | { type: 'mark'; id: string }
   | { type: 'clear' }
-  | { type: 'closed'; code: number; reason: string };
+  | { type: 'closed'; cause?: HangUpCause; code?: number; reason: string }
+  | { type: 'transfer'; to: TransferDestination }
+  | { type: 'dtmf'; digits: string };
 
 export class FakeTransport implements Transport {
   readonly kind = 'web' as const;
-  readonly providerName = '';
+  readonly providerName: string = '';
+  /** What control the scripted medium offers; `transferResult` / `dtmfResult` are its answers. */
+  capabilities: TransportCapabilities = { transfer: false, dtmf: false };
+  transferResult: ControlResult = { ok: true };
+  dtmfResult: ControlResult = { ok: true };
   readonly log: FakeTransportEntry[] = [];
   audioFrames = 0;
   /** Audio frames received since the last `clear` (what the client would be playing). */
   private handlers: TransportHandlers | undefined;
-  closed: { code: number; reason: string } | undefined;
+  closed: { cause?: HangUpCause; code?: number; reason: string } | undefined;
   private cleared = 0;
   ackMarks = true;
 
@@ -65,11 +76,39 @@ export class FakeTransport implements Transport {
     this.log.push(event);
   }
 
-  close(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = { code, reason };
-    this.log.push({ type: 'closed', code, reason });
-    this.handlers?.onClose({ code, reason, initiator: 'server', protocolError: false });
+  async hangUp({ cause, reason }: HangUpRequest): Promise<ControlResult> {
+    if (this.closed) return { ok: true };
+    this.closed = { cause, reason };
+    this.log.push({ type: 'closed', cause, reason });
+    this.handlers?.onClose({ reason, initiator: 'server', protocolError: false });
+    return { ok: true };
+  }
+
+  /** Only called when `capabilities.transfer`; a success ends the media as a carrier's `stop` does. */
+  async transfer(to: TransferDestination): Promise<ControlResult> {
+    this.log.push({ type: 'transfer', to });
+    const result = this.transferResult;
+    if (result.ok && !this.closed) {
+      this.closed = { reason: 'transferred' };
+      this.log.push({ type: 'closed', reason: 'transferred' });
+      this.handlers?.onClose({
+        reason: 'transferred',
+        initiator: 'client',
+        protocolError: false,
+        cause: 'transferred',
+      });
+    }
+    return result;
+  }
+
+  async sendDtmf(digits: string): Promise<ControlResult> {
+    this.log.push({ type: 'dtmf', digits });
+    return this.dtmfResult;
+  }
+
+  /** The caller pressed keys. */
+  dtmf(digits: string): void {
+    this.h.onDtmf?.(digits);
   }
 
   // ---- client side
@@ -108,8 +147,8 @@ export class FakeTransport implements Transport {
       protocolError: false,
       ...info,
     };
-    this.closed = { code: close.code, reason: close.reason };
-    this.log.push({ type: 'closed', code: close.code, reason: close.reason });
+    this.closed = { ...(close.code !== undefined ? { code: close.code } : {}), reason: close.reason };
+    this.log.push({ type: 'closed', ...this.closed });
     this.h.onClose(close);
   }
 

@@ -1,4 +1,4 @@
-import type { Clock, Timer } from '../engine/clock.js';
+import type { Clock, Timer } from '../shared/clock.js';
 
 /**
  * A clock tests move by hand: `advance(ms)` fires due timers in time order, letting promises

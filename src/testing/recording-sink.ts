@@ -1,6 +1,6 @@
+import type { EventMessage, ToolCall } from '../contract/event-schemas.js';
 import type { AssistantRequestReply, CallEventSink, ToolCallResult } from '../webhooks/call-event-sink.js';
 import { buildEventMessage, type CallContext, type EventSpec } from '../webhooks/events/build-event.js';
-import type { EventMessage, ToolCall } from '../webhooks/events/event-schemas.js';
 
 /**
  * An in-memory `CallEventSink` for tests: every event is built exactly as the webhook engine

@@ -1,8 +1,11 @@
-import type { MessageMetrics } from '../webhooks/events/conversation-schema.js';
+import type { MessageMetrics } from '../contract/conversation-schema.js';
 
 /**
- * How audio and control reach a call, whatever carries it: the web WebSocket protocol today,
- * a phone carrier (Twilio Media Streams and others) as one more folder beside `web/`.
+ * How audio and control reach a call, whatever carries it: the web WebSocket protocol
+ * (`web/`), a phone carrier's media stream (`phone/<carrier>/`), SIP/RTP. Two halves:
+ * - audio and messages (`sendAudio`, `sendMark`, `clear`, `send`; `TransportHandlers` inward);
+ * - control (`hangUp`, and `transfer` / `sendDtmf` where `capabilities` say so), each with a
+ *   result, so the engine never speaks a medium's close codes or REST calls.
  * Audio is mono PCM16 at the negotiated rate, in fixed frames both ways.
  */
 export interface TransportHello {
@@ -16,22 +19,50 @@ export interface TransportHello {
 }
 
 export type TransportClose = {
-  code: number;
+  /** The medium's own code, for logs (a WebSocket close code; absent for carriers and SIP). */
+  code?: number;
   reason: string;
   /** Who closed: the client (hang-up, network) or the server. */
   initiator: 'client' | 'server';
   /** The client broke the protocol (bad JSON, wrong frame size, too many messages …). */
   protocolError: boolean;
-  /** Why the server closed, when it was not a protocol error or a hang-up. */
-  cause?: 'hello-timeout' | 'pong-timeout';
+  /**
+   * Why, when it was neither a protocol error nor a plain hang-up: the client was too slow
+   * (`hello-timeout`, `pong-timeout`), or the media ended because the call was transferred away
+   * (a carrier's `stop` after a transfer is not a hang-up).
+   */
+  cause?: 'hello-timeout' | 'pong-timeout' | 'transferred';
 };
 
-/** Close codes the engine itself closes with (the web protocol's `CloseCodes` include them). */
-export const EngineCloseCodes = {
-  normal: 1000,
-  /** A per-call limit (user turns, conversation size) was reached. */
-  callLimitReached: 4008,
-} as const;
+/** Why the engine hangs up; each transport turns it into its medium's way of ending. */
+export type HangUpCause =
+  /** The call is over (either side ended it, or it was forwarded): WebSocket 1000, REST hang-up, BYE. */
+  | 'completed'
+  /** A per-call limit (user turns, conversation size) was reached: WebSocket 4008. */
+  | 'limit-reached'
+  /** Another server took the call over: this one lets go without hanging up the phone line (WebSocket 1012). */
+  | 'taken-over';
+
+export interface HangUpRequest {
+  cause: HangUpCause;
+  /** Human-readable; the web protocol sends it as the close reason. */
+  reason: string;
+}
+
+/** Where a call is forwarded to. */
+export type TransferDestination =
+  | { type: 'number'; number: string; callerId?: string }
+  | { type: 'sip'; sipUri: string };
+
+/** What a control request did. `ok: false` leaves the call as it was (a failed transfer keeps the caller). */
+export type ControlResult = { ok: true } | { ok: false; error: string };
+
+export interface TransportCapabilities {
+  /** `transfer()` exists: the medium can forward the caller elsewhere. */
+  transfer: boolean;
+  /** `sendDtmf()` exists: the medium can send keypad digits. */
+  dtmf: boolean;
+}
 
 /** What a transport tells the call. Every handler is synchronous and must not throw. */
 export interface TransportHandlers {
@@ -39,6 +70,9 @@ export interface TransportHandlers {
   /** One frame of exactly `sampleRate * frameMs / 1000` samples; valid only during the call. */
   onAudio(frame: Int16Array): void;
   onUserText(text: string): void;
+  /** Keypad digits from the caller (one or more of 0-9 * # A-D). */
+  onDtmf?(digits: string): void;
+  /** Everything sent before `sendMark(id)` has played (never called for marks dropped by `clear`). */
   onMark(id: string): void;
   /** `say`: speak this text now (or the welcome message when none). */
   onSay(text: string | undefined): void;
@@ -73,15 +107,24 @@ export interface Transport {
   readonly kind: 'web' | 'phone';
   /** Telephony provider name for `phone.provider.name`; "" for web calls. */
   readonly providerName: string;
+  readonly capabilities: TransportCapabilities;
   /** Starts delivering input to `handlers`. */
   start(handlers: TransportHandlers): void;
   /** One outgoing frame (20 ms at the negotiated rate); the frame is not modified afterwards. */
   sendAudio(frame: Int16Array): void;
   /** Ask the client to ack when everything sent so far has played. */
   sendMark(id: string): void;
-  /** Stop playback now and drop queued audio. */
+  /** Stop playback now and drop queued audio; marks still pending are never acked. */
   clear(): void;
+  /** A message for clients that show the call (web); media-only transports ignore it. */
   send(event: TransportEvent): void;
-  /** Ends the connection (no-op when already closed). */
-  close(code: number, reason: string): void;
+  /**
+   * Ends the call on this medium (idempotent; "already ended" is success). Resolves when the
+   * request is done; never rejects. `onClose` follows unless the connection was already gone.
+   */
+  hangUp(request: HangUpRequest): Promise<ControlResult>;
+  /** Forwards the caller (capability `transfer`). On success the media ends with cause `transferred`. */
+  transfer?(to: TransferDestination, signal: AbortSignal): Promise<ControlResult>;
+  /** Sends keypad digits to the far end (capability `dtmf`). */
+  sendDtmf?(digits: string, signal: AbortSignal): Promise<ControlResult>;
 }

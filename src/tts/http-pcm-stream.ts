@@ -18,8 +18,8 @@
 import { endianness } from 'node:os';
 import { type Dispatcher, errors, request } from 'undici';
 import { LinearResampler } from '../audio/resampler.js';
-import { type ConnectionGuard, guardedDispatcher, ssrfRefusal } from '../providers/credentials.js';
-import { ProviderError } from '../providers/provider-error.js';
+import { type ConnectionGuard, guardedDispatcher, ssrfRefusal } from '../shared/provider-credentials.js';
+import { ProviderError } from '../shared/provider-error.js';
 import { checkedSpeed, type TtsOptions, type TtsProvider } from './tts.js';
 
 if (endianness() !== 'LE') throw new Error('tts/http-pcm-stream: little-endian host required');

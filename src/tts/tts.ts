@@ -2,7 +2,7 @@
  * Text-to-speech: one small, streaming-first interface. Audio comes out as chunks of mono
  * PCM16 at the requested sample rate as soon as the provider has them.
  */
-import { ProviderError } from '../providers/provider-error.js';
+import { ProviderError } from '../shared/provider-error.js';
 
 export interface TtsOptions {
   sampleRate: 8000 | 16000;

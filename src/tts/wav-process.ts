@@ -6,7 +6,7 @@
 import { LinearResampler } from '../audio/resampler.js';
 import { PipedProcess } from '../audio/subprocess.js';
 import { WavFormatError, WavStreamReader } from '../audio/wav.js';
-import { ProviderError } from '../providers/provider-error.js';
+import { ProviderError } from '../shared/provider-error.js';
 
 export interface WavProcessOptions {
   provider: string;

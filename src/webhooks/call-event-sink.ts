@@ -1,6 +1,6 @@
+import type { EventMessage, ToolCall } from '../contract/event-schemas.js';
 import type { DeliveryTarget } from './delivery/routing.js';
 import type { CallContext, EventSpec } from './events/build-event.js';
-import type { EventMessage, ToolCall } from './events/event-schemas.js';
 import type { AssistantRequestReply, ToolCallResult } from './http/parse-reply.js';
 
 export type { AssistantRequestReply, ToolCallResult };

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import { NOTIFICATION_EVENT_TYPES, type NotificationEventType } from '../assistants/assistant-schema.js';
+import { NOTIFICATION_EVENT_TYPES, type NotificationEventType } from '../contract/assistant-schema.js';
+import type { EventMessage, ToolCall } from '../contract/event-schemas.js';
 import type { Db } from '../db/database.js';
 import type { SyncRelay } from '../listen/sync-relay.js';
 import { type LiveEventPublisher, liveEventOf } from '../live/live-events.js';
 import { newEventId } from '../shared/ids.js';
+import { buildSignedHeaders } from '../shared/webhook-signing.js';
 import type {
   AssistantRequestReply,
   CallEventSink,
@@ -20,11 +22,9 @@ import type { Dispatcher } from './delivery/dispatcher.js';
 import { assistantServerTarget, type DeliveryTarget, toolCallTarget } from './delivery/routing.js';
 import { serializeEvent } from './delivery/wire-format.js';
 import { buildEventMessage, type CallContext, type EventSpec } from './events/build-event.js';
-import type { EventMessage, ToolCall } from './events/event-schemas.js';
 import { type CompactedBatch, EventCompactor, insertMessageBodies } from './events/event-storage.js';
 import { parseAssistantRequestReply, parseToolCallsReply } from './http/parse-reply.js';
 import { type SendResult, sendWebhook } from './http/send.js';
-import { buildSignedHeaders } from './http/signing.js';
 
 const isNotification = (type: string): type is NotificationEventType =>
   (NOTIFICATION_EVENT_TYPES as readonly string[]).includes(type);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { AssistantSpec, EventType } from '../assistants/assistant-schema.js';
-import type { Call } from '../calls/call-schema.js';
+import type { AssistantSpec, EventType } from '../contract/assistant-schema.js';
+import type { Call } from '../contract/call-schema.js';
+import type { ConversationMessage } from '../contract/conversation-schema.js';
 import type { CallContext, EventSpec } from './events/build-event.js';
-import type { ConversationMessage } from './events/conversation-schema.js';
 
 /**
  * A realistic sample of each event type, for `POST /v1/assistants/:id/test-webhook` (the

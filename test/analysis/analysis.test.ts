@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { analyzeCall } from '../../src/analysis/analysis.js';
 import { fromScore, parseEvaluation } from '../../src/analysis/rubrics.js';
 import { withDefaults } from '../../src/assistants/assistant-defaults.js';
-import type { AssistantCreate } from '../../src/assistants/assistant-schema.js';
+import type { AssistantCreate } from '../../src/contract/assistant-schema.js';
+import type { ConversationMessage } from '../../src/contract/conversation-schema.js';
 import { callCost } from '../../src/cost/call-cost.js';
 import { defaultPrices, mergePrices, pricesFromEnv } from '../../src/cost/prices.js';
 import { UsageMeter } from '../../src/cost/usage.js';
 import { newWebCall } from '../../src/engine/call-lifecycle.js';
 import { callStatistics, LATENCY_BUCKETS_MS } from '../../src/engine/call-statistics.js';
 import { FakeLlm } from '../../src/testing/fake-providers.js';
-import type { ConversationMessage } from '../../src/webhooks/events/conversation-schema.js';
 
 const messages: ConversationMessage[] = [
   { messageId: 'welcome-1', role: 'assistant', text: 'Hello!', timestamp: 1000, metrics: { llm: {} } },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CallService } from '../../src/calls/call-service.js';
 import type { Db } from '../../src/db/database.js';
 import { Pacer } from '../../src/engine/pacer.js';
-import { ApiError } from '../../src/http/api-error.js';
+import { ApiError } from '../../src/shared/api-error.js';
 import { fakeProviders } from '../../src/testing/fake-providers.js';
 import { FakeTransport } from '../../src/testing/fake-transport.js';
 import { ManualClock } from '../../src/testing/manual-clock.js';

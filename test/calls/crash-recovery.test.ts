@@ -8,7 +8,7 @@ import { withDefaults } from '../../src/assistants/assistant-defaults.js';
 import { wavHeader } from '../../src/audio/wav.js';
 import { insertCall } from '../../src/calls/call-store.js';
 import { newWebCall, transition } from '../../src/engine/call-lifecycle.js';
-import { TAKEN_OVER_CLOSE_CODE } from '../../src/engine/call-session.js';
+import { CloseCodes } from '../../src/transports/web/protocol.js';
 import { newWebCallId } from '../../src/shared/ids.js';
 import { findOrCreateTeam } from '../../src/tenancy/api-keys.js';
 import { FakeLlm, fakeProviders } from '../../src/testing/fake-providers.js';
@@ -285,7 +285,7 @@ describe('ending any call, and fencing a call another server took over', () => {
     // The next write (the caller's turn) is refused in the same statement that checks the owner.
     client.send({ type: 'user-text', text: 'are you still there' });
     await client.waitClosed();
-    expect(client.closed?.code).toBe(TAKEN_OVER_CLOSE_CODE);
+    expect(client.closed?.code).toBe(CloseCodes.takenOver);
     await expect.poll(() => cs.calls.session(id), { timeout: 5_000 }).toBeUndefined();
     expect(await storedEvents(cs, id)).toEqual(before);
     expect((await api(cs, 'GET', `/v1/calls/${id}`)).json.status).toBe('ongoing');
@@ -297,7 +297,7 @@ describe('ending any call, and fencing a call another server took over', () => {
     const before = await storedEvents(cs, id);
     await takeOver(cs, id);
     await client.waitClosed(5_000);
-    expect(client.closed).toMatchObject({ code: TAKEN_OVER_CLOSE_CODE });
+    expect(client.closed).toMatchObject({ code: CloseCodes.takenOver });
     expect(client.closed?.reason).toContain('taken over');
     expect(await storedEvents(cs, id)).toEqual(before);
   });

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import { defaultInputLimits } from '../../src/engine/input-limits.js';
+import { defaultInputLimits } from '../../src/shared/input-limits.js';
 import { FakeLlm, fakeProviders } from '../../src/testing/fake-providers.js';
 import { api, type CallServer, Client, callEvents, startCallServer } from './support.js';
 

@@ -2,8 +2,8 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import type { CallService } from '../../src/calls/call-service.js';
-import type { InputLimits } from '../../src/engine/input-limits.js';
 import type { EngineProviders, EngineTiming } from '../../src/engine/providers.js';
+import type { InputLimits } from '../../src/shared/input-limits.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 

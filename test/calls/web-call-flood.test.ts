@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultInputLimits } from '../../src/engine/input-limits.js';
+import { defaultInputLimits } from '../../src/shared/input-limits.js';
 import { describeFlood, type FloodServer, floodOneCall, startFloodServer } from './flood-scenario.js';
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage, LlmChunk, LlmProvider, LlmRequest, LlmToolDefinition } from '../../src/llm/llm.js';
-import { ProviderError } from '../../src/providers/provider-error.js';
+import { ProviderError } from '../../src/shared/provider-error.js';
 import type { LlmFake } from '../../src/testing/provider-fakes/sse.js';
 
 /**

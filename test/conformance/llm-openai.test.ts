@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/llm/llm.js';
 import { createOpenAiLlm } from '../../src/llm/openai/index.js';
-import { ProviderError } from '../../src/providers/provider-error.js';
+import { ProviderError } from '../../src/shared/provider-error.js';
 import { type LlmFake, startOpenAiFake } from '../../src/testing/provider-fakes/openai.js';
 import { collectLlm, describeLlmConformance, fakeLlmTarget } from './llm-conformance.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProviderError } from '../../src/providers/provider-error.js';
+import { ProviderError } from '../../src/shared/provider-error.js';
 import type { SttEvent, SttOptions, SttProvider, SttStream } from '../../src/stt/stt.js';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { ConversationMessage } from '../../src/contract/conversation-schema.js';
 import { FakeLlm, fakeProviders } from '../../src/testing/fake-providers.js';
 import { ManualClock } from '../../src/testing/manual-clock.js';
-import type { ConversationMessage } from '../../src/webhooks/events/conversation-schema.js';
 import { schemaErrors, silence, speak, startSession } from './helpers.js';
 
 describe('a call over the fake transport (manual clock)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProviderError } from '../../src/providers/provider-error.js';
+import { ProviderError } from '../../src/shared/provider-error.js';
 import { FakeLlm, fakeProviders } from '../../src/testing/fake-providers.js';
 import { ManualClock } from '../../src/testing/manual-clock.js';
 import { RecordingSink } from '../../src/testing/recording-sink.js';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { EventMessage } from '../../src/contract/event-schemas.js';
 import type { CallCost } from '../../src/cost/call-cost.js';
 import type { CallStatistics } from '../../src/engine/call-statistics.js';
 import { demoAssistant, demoDialog } from '../../src/engine/demo-assistant.js';
@@ -6,7 +7,6 @@ import { ScriptedLlm } from '../../src/llm/scripted/scripted-llm.js';
 import { FakeLlm, fakeProviders } from '../../src/testing/fake-providers.js';
 import { ManualClock } from '../../src/testing/manual-clock.js';
 import { RecordingSink } from '../../src/testing/recording-sink.js';
-import type { EventMessage } from '../../src/webhooks/events/event-schemas.js';
 import { schemaErrors, speak, startSession } from './helpers.js';
 
 function reportOf(events: readonly { type: string }[]): EventMessage<'end-of-call-report'> {

@@ -1,23 +1,23 @@
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { withDefaults } from '../../src/assistants/assistant-defaults.js';
-import type { AssistantCreate } from '../../src/assistants/assistant-schema.js';
+import type { AssistantCreate } from '../../src/contract/assistant-schema.js';
+import { eventSchemas } from '../../src/contract/event-schemas.js';
 import { newWebCall } from '../../src/engine/call-lifecycle.js';
 import {
   type CallSession,
   createCallSession,
   type ResolvedAssistant,
 } from '../../src/engine/call-session.js';
-import type { Clock } from '../../src/engine/clock.js';
 import { Pacer } from '../../src/engine/pacer.js';
 import type { EngineProviders, EngineTiming } from '../../src/engine/providers.js';
 import type { TtsCache } from '../../src/engine/tts-cache.js';
+import type { Clock } from '../../src/shared/clock.js';
 import { newWebCallId } from '../../src/shared/ids.js';
 import { frames } from '../../src/testing/fake-providers.js';
 import { FakeTransport } from '../../src/testing/fake-transport.js';
 import type { ManualClock } from '../../src/testing/manual-clock.js';
 import { RecordingSink } from '../../src/testing/recording-sink.js';
-import { eventSchemas } from '../../src/webhooks/events/event-schemas.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: ajv's CJS default export under NodeNext
 const AjvClass = ((Ajv as any).default ?? Ajv) as typeof Ajv.default;

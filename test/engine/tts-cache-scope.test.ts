@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { AssistantCreate } from '../../src/assistants/assistant-schema.js';
 import { CallService } from '../../src/calls/call-service.js';
+import type { AssistantCreate } from '../../src/contract/assistant-schema.js';
 import type { Db } from '../../src/db/database.js';
 import { Pacer } from '../../src/engine/pacer.js';
 import type { EngineProviders } from '../../src/engine/providers.js';
 import { FallbackTts } from '../../src/providers/fallback/fallback-tts.js';
 import type { ProviderSource } from '../../src/providers/provider-catalog.js';
-import { ProviderError } from '../../src/providers/provider-error.js';
+import { ProviderError } from '../../src/shared/provider-error.js';
 import { FakeTts, fakeProviders } from '../../src/testing/fake-providers.js';
 import { FakeTransport } from '../../src/testing/fake-transport.js';
 import { ManualClock } from '../../src/testing/manual-clock.js';

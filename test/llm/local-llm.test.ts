@@ -8,7 +8,7 @@ import { toChatHistory } from '../../src/llm/local/chat-history.js';
 import { createLocalLlm, unloadLocalModels } from '../../src/llm/local/index.js';
 import { toGrammarSchema } from '../../src/llm/local/json-schema.js';
 import { loadModel, resolveModelPath } from '../../src/llm/local/model-store.js';
-import { ProviderError } from '../../src/providers/provider-error.js';
+import { ProviderError } from '../../src/shared/provider-error.js';
 import { writeTinyGguf } from '../../src/testing/gguf-writer.js';
 
 // A random-weight model: its text is gibberish, but it loads, streams, and obeys grammars like

@@ -4,7 +4,7 @@ import { FallbackLlm } from '../../src/providers/fallback/fallback-llm.js';
 import { FallbackStt, ReplayBuffer } from '../../src/providers/fallback/fallback-stt.js';
 import { FallbackTts } from '../../src/providers/fallback/fallback-tts.js';
 import { RetryOnceLlm, RetryOnceTts } from '../../src/providers/fallback/retry-once.js';
-import { ProviderError } from '../../src/providers/provider-error.js';
+import { ProviderError } from '../../src/shared/provider-error.js';
 import { EventQueue } from '../../src/stt/event-queue.js';
 import type { SttEvent, SttProvider } from '../../src/stt/stt.js';
 import { FakeLlm, FakeStt, FakeTts, frames } from '../../src/testing/fake-providers.js';

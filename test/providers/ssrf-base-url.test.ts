@@ -10,9 +10,10 @@ import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LlmChunk } from '../../src/llm/llm.js';
 import { createOpenAiLlm } from '../../src/llm/openai/index.js';
-import type { ConnectionGuard, ProviderCredentials } from '../../src/providers/credentials.js';
 import { withConnectionPolicy } from '../../src/providers/provider-catalog.js';
-import { ProviderError } from '../../src/providers/provider-error.js';
+import { closeGuardedAgents } from '../../src/shared/network-guard.js';
+import type { ConnectionGuard, ProviderCredentials } from '../../src/shared/provider-credentials.js';
+import { ProviderError } from '../../src/shared/provider-error.js';
 import { createDeepgramStt } from '../../src/stt/deepgram/index.js';
 import { createOpenAiStt } from '../../src/stt/openai/index.js';
 import type { SttEvent, SttStream } from '../../src/stt/stt.js';
@@ -22,7 +23,6 @@ import { type PcmTtsFake, startElevenLabsFake } from '../../src/testing/provider
 import { type LlmFake, startOpenAiFake } from '../../src/testing/provider-fakes/openai.js';
 import { type OpenAiSttFake, startOpenAiSttFake } from '../../src/testing/provider-fakes/openai-stt.js';
 import { createElevenLabsTts } from '../../src/tts/elevenlabs/index.js';
-import { closeGuardedAgents } from '../../src/webhooks/http/ssrf-guard.js';
 
 const never = new AbortController().signal;
 const REFUSE: ConnectionGuard = { allowPrivate: false };

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { generate } from '../../packages/receiver/scripts/generate-lib.js';
 import { eventSchemas as packageSchemas } from '../../packages/receiver/src/generated/schemas.js';
 import { EVENT_TYPES } from '../../packages/receiver/src/generated/types.js';
-import { eventSchemas, EVENT_TYPES as SERVER_EVENT_TYPES } from '../../src/webhooks/events/event-schemas.js';
+import { eventSchemas, EVENT_TYPES as SERVER_EVENT_TYPES } from '../../src/contract/event-schemas.js';
 
 const generatedDir = join(import.meta.dirname, '../../packages/receiver/src/generated');
 

@@ -8,7 +8,7 @@ import {
   type WebhookEvent,
   WebhookParseError,
 } from '../../packages/receiver/src/index.js';
-import { buildSignedHeaders } from '../../src/webhooks/http/signing.js';
+import { buildSignedHeaders } from '../../src/shared/webhook-signing.js';
 
 describe('sign and verify', () => {
   it('signs byte for byte as the server does, for whsec_ and plain secrets', async () => {

@@ -9,8 +9,8 @@ import {
   type WebhookEvent,
   WebhookVerificationError,
 } from '../../packages/receiver/src/index.js';
+import type { EventMessage as ServerEventMessage } from '../../src/contract/event-schemas.js';
 import { serializeEvent } from '../../src/webhooks/delivery/wire-format.js';
-import type { EventMessage as ServerEventMessage } from '../../src/webhooks/events/event-schemas.js';
 import { api, type CallServer, startCallServer } from '../calls/support.js';
 import {
   type Delivery,

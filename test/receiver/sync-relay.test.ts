@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
+import type { EventMessage } from '../../src/contract/event-schemas.js';
 import { SyncRelay } from '../../src/listen/sync-relay.js';
-import type { EventMessage } from '../../src/webhooks/events/event-schemas.js';
 
 /** Just what SyncRelay uses of a ws socket. */
 class FakeSocket extends EventEmitter {

@@ -3,7 +3,7 @@
  * flite/espeak-ng TTS, WebRTC VAD, pocketsphinx STT.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { ProviderError } from '../../src/providers/provider-error.js';
+import { ProviderError } from '../../src/shared/provider-error.js';
 import { createPocketsphinxStt, type PocketsphinxStt } from '../../src/stt/pocketsphinx/index.js';
 import type { SttEvent, SttStream } from '../../src/stt/stt.js';
 import { createEspeakTts, type EspeakTts } from '../../src/tts/espeak/index.js';

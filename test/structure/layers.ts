@@ -2,8 +2,9 @@
 // below; an import upward, or a cycle between folders of one layer, fails
 // test/structure/layering.test.ts unless it is in known-violations.ts.
 export const LAYERS: readonly (readonly string[])[] = [
-  // 0. core: leaves that know nothing of calls (ids, PCM, settings, logging, storage)
-  ['shared', 'audio', 'config', 'logger', 'db'],
+  // 0. core: leaves that know nothing of the server (ids, clock, errors, network guard, PCM,
+  //    settings, logging, storage) and the contract's schemas (contract/, published by the SDK)
+  ['shared', 'contract', 'audio', 'config', 'logger', 'db'],
   // 1. adapters: one interface per capability and the providers behind it; the transport interface
   ['vad', 'stt', 'tts', 'llm', 'transports'],
   // 2. the engine and what it is assembled from: provider registry and catalog, metering, recording

@@ -6,8 +6,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProviderError } from '../../src/providers/provider-error.js';
-import { readOnnxMetadata } from '../../src/providers/sherpa-onnx/onnx-metadata.js';
+import { ProviderError } from '../../src/shared/provider-error.js';
+import { readOnnxMetadata } from '../../src/shared/sherpa-onnx/onnx-metadata.js';
 import { createSherpaOnnxStt, detectSttModel } from '../../src/stt/sherpa-onnx/index.js';
 import type { SttEvent, SttStream } from '../../src/stt/stt.js';
 import {

@@ -1,5 +1,5 @@
 import { withDefaults } from '../../src/assistants/assistant-defaults.js';
-import type { AssistantCreate } from '../../src/assistants/assistant-schema.js';
+import type { AssistantCreate } from '../../src/contract/assistant-schema.js';
 import type { CallContext, EventSpec } from '../../src/webhooks/events/build-event.js';
 import { sampleCall } from './samples.js';
 

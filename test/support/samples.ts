@@ -1,4 +1,4 @@
-import type { Call } from '../../src/calls/call-schema.js';
+import type { Call } from '../../src/contract/call-schema.js';
 import { newWebCall } from '../../src/engine/call-lifecycle.js';
 import { newWebCallId } from '../../src/shared/ids.js';
 

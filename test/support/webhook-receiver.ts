@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { afterEach, expect } from 'vitest';
-import { eventSchemas } from '../../src/webhooks/events/event-schemas.js';
+import { eventSchemas } from '../../src/contract/event-schemas.js';
 
 export interface ReceivedEvent {
   at: number;

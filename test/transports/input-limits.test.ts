@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AudioPacer, conversationLimitReached, TokenBucket } from '../../src/engine/input-limits.js';
+import { AudioPacer, conversationLimitReached, TokenBucket } from '../../src/shared/input-limits.js';
 
 describe('input limits', () => {
   it('audio: real time plus the allowance is admitted; audio ahead of the clock is dropped', () => {

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { closeGuardedAgents, createGuardedAgent, getGuardedAgent } from '../../src/shared/network-guard.js';
 import {
   classifyOutcome,
   parseRetryAfter,
@@ -9,11 +10,6 @@ import {
   sendWebhook,
   THROTTLE_FLOOR_MS,
 } from '../../src/webhooks/http/send.js';
-import {
-  closeGuardedAgents,
-  createGuardedAgent,
-  getGuardedAgent,
-} from '../../src/webhooks/http/ssrf-guard.js';
 import { startServer, type TestServer } from './helpers.js';
 
 const servers: TestServer[] = [];

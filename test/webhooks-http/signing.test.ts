@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sendWebhook } from '../../src/webhooks/http/send.js';
+import { closeGuardedAgents } from '../../src/shared/network-guard.js';
 import {
   buildSignedHeaders,
   hmacSignature,
@@ -11,8 +11,8 @@ import {
   verifyHmacSignature,
   WebhookSecretError,
   webhookSecretProblem,
-} from '../../src/webhooks/http/signing.js';
-import { closeGuardedAgents } from '../../src/webhooks/http/ssrf-guard.js';
+} from '../../src/shared/webhook-signing.js';
+import { sendWebhook } from '../../src/webhooks/http/send.js';
 import { startServer } from './helpers.js';
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import {
   isSsrfRefusedError,
   SsrfRefusedError,
   validateWebhookUrl,
-} from '../../src/webhooks/http/ssrf-guard.js';
+} from '../../src/shared/network-guard.js';
 
 const strict = { allowPrivate: false };
 const dev = { allowPrivate: true };

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AssistantCreate } from '../../src/assistants/assistant-schema.js';
+import type { AssistantCreate } from '../../src/contract/assistant-schema.js';
 import type { CallContext } from '../../src/webhooks/events/build-event.js';
 import { callContext, lifecycle } from '../support/call-context.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';

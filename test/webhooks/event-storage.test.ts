@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConversationMessage } from '../../src/contract/conversation-schema.js';
+import type { EventMessage } from '../../src/contract/event-schemas.js';
 import type { Db } from '../../src/db/database.js';
 import { serializeEvent } from '../../src/webhooks/delivery/wire-format.js';
 import type { CallContext } from '../../src/webhooks/events/build-event.js';
-import type { ConversationMessage } from '../../src/webhooks/events/conversation-schema.js';
-import type { EventMessage } from '../../src/webhooks/events/event-schemas.js';
 import { lastConversationOf } from '../../src/webhooks/events/event-storage.js';
 import { callContext } from '../support/call-context.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';

@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { buildSignedHeaders, standardWebhooksSignature } from '../../src/webhooks/http/signing.js';
+import { buildSignedHeaders, standardWebhooksSignature } from '../../src/shared/webhook-signing.js';
 
 describe('Standard Webhooks signature', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_TYPES } from '../../src/assistants/assistant-schema.js';
+import { EVENT_TYPES } from '../../src/contract/assistant-schema.js';
 import { callContext } from '../support/call-context.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { useReceivers } from '../support/webhook-receiver.js';

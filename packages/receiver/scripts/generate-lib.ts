@@ -2,7 +2,7 @@
  * The generator behind `npm run generate -w @parley/receiver` (see generate.ts). Pure: returns
  * the text of each generated file, so the drift test compares without writing.
  */
-import { EVENT_TYPES, eventSchemas } from '../../../src/webhooks/events/event-schemas.js';
+import { EVENT_TYPES, eventSchemas } from '../../../src/contract/event-schemas.js';
 
 type Schema = Record<string, unknown>;
 

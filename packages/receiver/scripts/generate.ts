@@ -1,7 +1,7 @@
 /**
  * Generates `src/generated/schemas.ts` (the JSON Schemas the server validates its events
  * against, shared subtrees written once) and `src/generated/types.ts` (TypeScript types of the
- * same schemas) from the server's definitions in `src/webhooks/events/event-schemas.ts`.
+ * same schemas) from the server's definitions in `src/contract/event-schemas.ts`.
  *
  * Run: `npm run generate -w @parley/receiver`. `--check` writes nothing and exits 1 when the
  * committed files differ from a fresh generation (the drift test runs the same comparison).

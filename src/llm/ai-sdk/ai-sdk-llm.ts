@@ -1,5 +1,5 @@
 import { type LanguageModel, streamText } from 'ai';
-import { ProviderError } from '../../providers/provider-error.js';
+import { ProviderError } from '../../shared/provider-error.js';
 import type { LlmChunk, LlmProvider, LlmRequest } from '../llm.js';
 import { toLlmProviderError } from './errors.js';
 import { toModelMessages, toToolSet } from './messages.js';

@@ -1,6 +1,6 @@
 import { APICallError, RetryError } from 'ai';
-import { ssrfRefusal } from '../../providers/credentials.js';
-import { ProviderError } from '../../providers/provider-error.js';
+import { ssrfRefusal } from '../../shared/provider-credentials.js';
+import { ProviderError } from '../../shared/provider-error.js';
 
 /**
  * Any failure of an AI SDK call as Parley's `ProviderError` (type `llm_error`):

@@ -9,7 +9,7 @@ import {
   type LlamaModel,
   resolveChatWrapper,
 } from 'node-llama-cpp';
-import { ProviderError } from '../../providers/provider-error.js';
+import { ProviderError } from '../../shared/provider-error.js';
 import type { ChatMessage, LlmChunk, LlmProvider, LlmRequest, LlmToolDefinition } from '../llm.js';
 import { toChatHistory } from './chat-history.js';
 import { toGrammarSchema, toolCallSchema } from './json-schema.js';

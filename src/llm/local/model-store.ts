@@ -8,7 +8,7 @@ import {
   LlamaLogLevel,
   type LlamaModel,
 } from 'node-llama-cpp';
-import { ProviderError } from '../../providers/provider-error.js';
+import { ProviderError } from '../../shared/provider-error.js';
 
 /**
  * Process-wide state of the `local` provider: one llama.cpp binding (loaded on first use), each

@@ -1,6 +1,6 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { guardedFetch, type ProviderCredentials } from '../../providers/credentials.js';
-import { ProviderError } from '../../providers/provider-error.js';
+import { guardedFetch, type ProviderCredentials } from '../../shared/provider-credentials.js';
+import { ProviderError } from '../../shared/provider-error.js';
 import { AiSdkLlm, defaultLlmTimeoutMs } from '../ai-sdk/ai-sdk-llm.js';
 import type { LlmProvider } from '../llm.js';
 

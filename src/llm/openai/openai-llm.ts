@@ -1,5 +1,5 @@
 import { createOpenAI } from '@ai-sdk/openai';
-import { guardedFetch, type ProviderCredentials } from '../../providers/credentials.js';
+import { guardedFetch, type ProviderCredentials } from '../../shared/provider-credentials.js';
 import { AiSdkLlm, defaultLlmTimeoutMs } from '../ai-sdk/ai-sdk-llm.js';
 import type { LlmProvider } from '../llm.js';
 

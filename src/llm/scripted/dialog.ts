@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import type { AssistantSpec } from '../../assistants/assistant-schema.js';
+import type { AssistantSpec } from '../../contract/assistant-schema.js';
 
 /**
  * The dialog graph of a `scripted` assistant (`assistant.dialog`): nodes that say something

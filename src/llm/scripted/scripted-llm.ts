@@ -1,4 +1,4 @@
-import { ProviderError } from '../../providers/provider-error.js';
+import { ProviderError } from '../../shared/provider-error.js';
 import type { ChatMessage, LlmChunk, LlmProvider, LlmRequest } from '../llm.js';
 import {
   type Dialog,

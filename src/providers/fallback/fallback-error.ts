@@ -1,4 +1,4 @@
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../../shared/provider-error.js';
 
 /** Whether a failure may be answered by switching to the fallback (the contract's `retryable`). */
 export const canFallBack = (error: unknown): error is ProviderError =>

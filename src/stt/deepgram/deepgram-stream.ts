@@ -1,8 +1,8 @@
 /** One Deepgram live-transcription socket behind the `SttStream` interface. */
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
-import { guardedSocket, ssrfRefusal } from '../../providers/credentials.js';
-import type { ProviderError } from '../../providers/provider-error.js';
+import { guardedSocket, ssrfRefusal } from '../../shared/provider-credentials.js';
+import type { ProviderError } from '../../shared/provider-error.js';
 import { EventQueue } from '../event-queue.js';
 import type { SttEvent, SttOptions, SttStream } from '../stt.js';
 import type { ResolvedDeepgramOptions } from './deepgram-stt.js';

@@ -9,7 +9,7 @@
  * flows (Deepgram closes an idle stream after 10 s); `close()` sends `CloseStream`, which makes
  * Deepgram finalise what it has and close.
  */
-import type { ProviderCredentials } from '../../providers/credentials.js';
+import type { ProviderCredentials } from '../../shared/provider-credentials.js';
 import type { SttOptions, SttProvider, SttStream } from '../stt.js';
 import { DeepgramStream } from './deepgram-stream.js';
 

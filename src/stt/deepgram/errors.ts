@@ -1,5 +1,5 @@
 /** Deepgram failures (refused upgrade, close codes, socket errors) as `ProviderError`s. */
-import { ProviderError } from '../../providers/provider-error.js';
+import { ProviderError } from '../../shared/provider-error.js';
 
 export const DEEPGRAM = 'deepgram';
 

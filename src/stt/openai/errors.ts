@@ -1,5 +1,5 @@
 /** OpenAI transcription failures (HTTP status + `{error:{message,type,code}}`) as `ProviderError`s. */
-import { ProviderError } from '../../providers/provider-error.js';
+import { ProviderError } from '../../shared/provider-error.js';
 
 export const OPENAI = 'openai';
 

@@ -1,7 +1,7 @@
 /** One OpenAI STT stream: buffers each utterance and transcribes it on flush, in order. */
 import { encodeWav } from '../../audio/wav.js';
-import { guardedDispatcher } from '../../providers/credentials.js';
-import { ProviderError } from '../../providers/provider-error.js';
+import { guardedDispatcher } from '../../shared/provider-credentials.js';
+import { ProviderError } from '../../shared/provider-error.js';
 import { EventQueue } from '../event-queue.js';
 import type { SttEvent, SttOptions, SttStream } from '../stt.js';
 import { openAiError } from './errors.js';

@@ -10,7 +10,7 @@
  * (longer speech is cut there and sent in pieces, so memory and upload size stay bounded);
  * utterances are transcribed one at a time, in order.
  */
-import type { ProviderCredentials } from '../../providers/credentials.js';
+import type { ProviderCredentials } from '../../shared/provider-credentials.js';
 import type { SttOptions, SttProvider, SttStream } from '../stt.js';
 import { OpenAiSttStream } from './openai-stream.js';
 

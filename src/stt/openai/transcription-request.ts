@@ -11,8 +11,8 @@ import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { createParser } from 'eventsource-parser';
 import { type Dispatcher, FormData, fetch } from 'undici';
-import { ssrfRefusal } from '../../providers/credentials.js';
-import { ProviderError } from '../../providers/provider-error.js';
+import { ssrfRefusal } from '../../shared/provider-credentials.js';
+import { ProviderError } from '../../shared/provider-error.js';
 import { httpError, openAiError } from './errors.js';
 
 export interface TranscriptionRequest {

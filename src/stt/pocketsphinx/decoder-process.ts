@@ -7,7 +7,7 @@
  * process start, so the owner maps them back to stream offsets with `DecoderProcess.toUserMs`.
  */
 import { PipedProcess, TERMINATED_EXIT_CODE } from '../../audio/subprocess.js';
-import { ProviderError } from '../../providers/provider-error.js';
+import { ProviderError } from '../../shared/provider-error.js';
 import { type DecodedUtterance, PocketsphinxOutputParser } from './output-parser.js';
 
 export const DECODER_SAMPLE_RATE = 16000;

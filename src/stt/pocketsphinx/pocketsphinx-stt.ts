@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LinearResampler } from '../../audio/resampler.js';
-import { ProviderError } from '../../providers/provider-error.js';
+import { ProviderError } from '../../shared/provider-error.js';
 import { EventQueue } from '../event-queue.js';
 import type { SttEvent, SttOptions, SttProvider, SttStream } from '../stt.js';
 import { DECODER_BLOCK_SAMPLES, DECODER_SAMPLE_RATE, DecoderProcess } from './decoder-process.js';

@@ -2,8 +2,8 @@
  * What a stream's decoder (offline or online) tells the stream, and what the stream asks of it.
  * Positions are sample counts at MODEL_RATE on the caller's clock (audio pushed; no padding).
  */
-import type { ProviderError } from '../../providers/provider-error.js';
-import type { SherpaRecognizerResult } from '../../providers/sherpa-onnx/native.js';
+import type { ProviderError } from '../../shared/provider-error.js';
+import type { SherpaRecognizerResult } from '../../shared/sherpa-onnx/native.js';
 
 /** The rate recognisers are fed at: every supported model's feature rate. */
 export const MODEL_RATE = 16000;

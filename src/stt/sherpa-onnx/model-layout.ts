@@ -18,9 +18,9 @@
  * sherpa-onnx requires are checked here first, because it exits the process on a missing one.
  */
 import { join } from 'node:path';
-import { type ModelErrorContext, modelError, presentFiles } from '../../providers/sherpa-onnx/model-dir.js';
-import type { SherpaConfig } from '../../providers/sherpa-onnx/native.js';
-import { missingKeys, readOnnxMetadata } from '../../providers/sherpa-onnx/onnx-metadata.js';
+import { type ModelErrorContext, modelError, presentFiles } from '../../shared/sherpa-onnx/model-dir.js';
+import type { SherpaConfig } from '../../shared/sherpa-onnx/native.js';
+import { missingKeys, readOnnxMetadata } from '../../shared/sherpa-onnx/onnx-metadata.js';
 
 export type SttModelKind =
   | 'online-transducer'

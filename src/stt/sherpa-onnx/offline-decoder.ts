@@ -3,8 +3,8 @@
  * cap) in sherpa's worker thread (`decodeAsync`), one decode after another so finals keep their
  * order. The event loop never waits for a decode.
  */
-import { ProviderError } from '../../providers/provider-error.js';
-import type { SherpaOfflineRecognizer, SherpaRecognizerResult } from '../../providers/sherpa-onnx/native.js';
+import { ProviderError } from '../../shared/provider-error.js';
+import type { SherpaOfflineRecognizer, SherpaRecognizerResult } from '../../shared/sherpa-onnx/native.js';
 import type { DecoderSink, SttDecoder } from './decoder.js';
 import { MODEL_RATE } from './decoder.js';
 

@@ -10,12 +10,12 @@
  * and is where decoding is, not where pushing is (decoding may lag); segment bounds are mapped
  * back to the caller's clock by taking the padding out.
  */
-import { ProviderError } from '../../providers/provider-error.js';
+import { ProviderError } from '../../shared/provider-error.js';
 import type {
   SherpaOnlineRecognizer,
   SherpaOnlineStream,
   SherpaRecognizerResult,
-} from '../../providers/sherpa-onnx/native.js';
+} from '../../shared/sherpa-onnx/native.js';
 import type { DecoderSink, SttDecoder } from './decoder.js';
 import { MODEL_RATE } from './decoder.js';
 

@@ -11,18 +11,18 @@
  * are upsampled to the models' 16 kHz feature rate here.
  */
 import { LinearResampler } from '../../audio/resampler.js';
-import { ProviderError } from '../../providers/provider-error.js';
+import { ProviderError } from '../../shared/provider-error.js';
 import {
   assertModelDir,
   type ModelErrorContext,
   resolveModelDir,
-} from '../../providers/sherpa-onnx/model-dir.js';
+} from '../../shared/sherpa-onnx/model-dir.js';
 import {
   loadSherpaOnnx,
   type SherpaOfflineRecognizer,
   type SherpaOnlineRecognizer,
   type SherpaRecognizerResult,
-} from '../../providers/sherpa-onnx/native.js';
+} from '../../shared/sherpa-onnx/native.js';
 import { EventQueue } from '../event-queue.js';
 import type { SttEvent, SttOptions, SttProvider, SttStream } from '../stt.js';
 import { type DecoderSink, MODEL_RATE, type SttDecoder } from './decoder.js';

@@ -1,9 +1,8 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { defaultInputLimits } from '../../engine/input-limits.js';
+import { MessageMetricsSchema } from '../../contract/conversation-schema.js';
+import { defaultInputLimits } from '../../shared/input-limits.js';
 import { UNSTORABLE_TEXT } from '../../shared/storable-text.js';
-import { MessageMetricsSchema } from '../../webhooks/events/conversation-schema.js';
-import { EngineCloseCodes } from '../transport.js';
 
 /**
  * The web-call protocol, version 1, over one WebSocket. Text frames carry JSON messages, each
@@ -43,7 +42,9 @@ export const CloseCodes = {
   /** `user-text` / `say` faster than the per-call rate (2 a second, bursts of 10, by default). */
   rateLimited: 4007,
   /** A per-call limit was reached: user turns (500) or conversation size (200,000 characters). */
-  callLimitReached: EngineCloseCodes.callLimitReached,
+  callLimitReached: 4008,
+  /** Another server took the call over (it stalled past the recovery window); 1012: service restart. */
+  takenOver: 1012,
   /** Missing, unknown or expired join token. */
   badToken: 4401,
   /** The call does not exist. */

@@ -1,7 +1,10 @@
 import type { WebSocket } from 'ws';
-import { defaultInputLimits, type InputLimits, TokenBucket } from '../../engine/input-limits.js';
+import { defaultInputLimits, type InputLimits, TokenBucket } from '../../shared/input-limits.js';
 import type {
+  ControlResult,
+  HangUpRequest,
   Transport,
+  TransportCapabilities,
   TransportClose,
   TransportEvent,
   TransportHandlers,
@@ -34,6 +37,7 @@ const wsFailureReasons: Record<number, string> = {
 export class WebSocketTransport implements Transport {
   readonly kind = 'web' as const;
   readonly providerName = '';
+  readonly capabilities: TransportCapabilities = { transfer: false, dtmf: false };
   private handlers: TransportHandlers | undefined;
   private hello: TransportHello | undefined;
   private frame: Int16Array | undefined;
@@ -134,7 +138,23 @@ export class WebSocketTransport implements Transport {
     this.sendJson(event as ServerMessage);
   }
 
-  close(code: number, reason: string): void {
+  /** The web protocol ends a call by closing the socket: 1000, 4008 (a call limit) or 1012 (taken over). */
+  async hangUp(request: HangUpRequest): Promise<ControlResult> {
+    switch (request.cause) {
+      case 'completed':
+        this.close(CloseCodes.normal, 'call ended');
+        break;
+      case 'limit-reached':
+        this.close(CloseCodes.callLimitReached, request.reason);
+        break;
+      case 'taken-over':
+        this.close(CloseCodes.takenOver, request.reason);
+        break;
+    }
+    return { ok: true };
+  }
+
+  private close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.stopTimers();

@@ -1,6 +1,6 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from '../../http/api-error.js';
+import { ApiError } from '../../shared/api-error.js';
 import { MAX_TEXT_MESSAGE_BYTES } from './web-transport.js';
 
 declare module 'fastify' {

@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ProviderError } from '../../providers/provider-error.js';
+import { ProviderError } from '../../shared/provider-error.js';
 import { splitForSynthesis } from '../text-pieces.js';
 import { checkedSpeed, type TtsOptions, type TtsProvider } from '../tts.js';
 import { runWavProcess } from '../wav-process.js';

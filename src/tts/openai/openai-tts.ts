@@ -1,4 +1,4 @@
-import type { ConnectionGuard, ProviderCredentials } from '../../providers/credentials.js';
+import type { ConnectionGuard, ProviderCredentials } from '../../shared/provider-credentials.js';
 import { HttpPcmTts, parseJson, shortText, ttsError } from '../http-pcm-stream.js';
 import type { TtsOptions } from '../tts.js';
 

@@ -10,13 +10,13 @@
  * sentence. An abort stops between sentences.
  */
 import { LinearResampler } from '../../audio/resampler.js';
-import { ProviderError } from '../../providers/provider-error.js';
+import { ProviderError } from '../../shared/provider-error.js';
 import {
   assertModelDir,
   type ModelErrorContext,
   resolveModelDir,
-} from '../../providers/sherpa-onnx/model-dir.js';
-import { loadSherpaOnnx, type SherpaOfflineTts } from '../../providers/sherpa-onnx/native.js';
+} from '../../shared/sherpa-onnx/model-dir.js';
+import { loadSherpaOnnx, type SherpaOfflineTts } from '../../shared/sherpa-onnx/native.js';
 import { EventQueue } from '../../stt/event-queue.js';
 import { checkedSpeed, type TtsOptions, type TtsProvider } from '../tts.js';
 import { detectTtsVoice, type TtsVoiceLayout } from './voice-layout.js';

@@ -16,9 +16,9 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ModelErrorContext, modelError, presentFiles } from '../../providers/sherpa-onnx/model-dir.js';
-import type { SherpaConfig } from '../../providers/sherpa-onnx/native.js';
-import { missingKeys, readOnnxMetadata } from '../../providers/sherpa-onnx/onnx-metadata.js';
+import { type ModelErrorContext, modelError, presentFiles } from '../../shared/sherpa-onnx/model-dir.js';
+import type { SherpaConfig } from '../../shared/sherpa-onnx/native.js';
+import { missingKeys, readOnnxMetadata } from '../../shared/sherpa-onnx/onnx-metadata.js';
 
 export type TtsVoiceKind = 'kokoro' | 'vits-espeak' | 'vits-lexicon' | 'vits-characters';
 

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
 import { isTransientDbError } from '../../db/transient-error.js';
+import { buildSignedHeaders } from '../../shared/webhook-signing.js';
 import { nextRetryDelayMs, RETRY_HORIZON_MS } from '../http/backoff.js';
 import { classifyOutcome, parseRetryAfter, type SendResult, sendWebhook } from '../http/send.js';
-import { buildSignedHeaders } from '../http/signing.js';
 import {
   type AttemptRecord,
   attemptRecord,

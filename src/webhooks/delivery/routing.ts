@@ -1,4 +1,4 @@
-import type { AssistantSpec, EventType } from '../../assistants/assistant-schema.js';
+import type { AssistantSpec, EventType } from '../../contract/assistant-schema.js';
 import type { WireFormat } from './wire-format.js';
 
 /** Where one event goes and how it is signed: a snapshot taken when the event is recorded. */

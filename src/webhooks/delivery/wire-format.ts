@@ -1,4 +1,4 @@
-import type { EventMessage } from '../events/event-schemas.js';
+import type { EventMessage } from '../../contract/event-schemas.js';
 
 export type WireFormat = 'interactly' | 'hms';
 

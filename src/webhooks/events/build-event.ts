@@ -1,9 +1,9 @@
 import type { Static } from '@sinclair/typebox';
 import { redactSpec } from '../../assistants/assistant-defaults.js';
-import type { AssistantSpec } from '../../assistants/assistant-schema.js';
-import type { Call, CallAnalysisSchema } from '../../calls/call-schema.js';
-import type { ConversationMessage } from './conversation-schema.js';
-import type { EventErrorSchema, EventMessage, ToolCall } from './event-schemas.js';
+import type { AssistantSpec } from '../../contract/assistant-schema.js';
+import type { Call, CallAnalysisSchema } from '../../contract/call-schema.js';
+import type { ConversationMessage } from '../../contract/conversation-schema.js';
+import type { EventErrorSchema, EventMessage, ToolCall } from '../../contract/event-schemas.js';
 
 /** What an event is built from: a call's state at the moment the event happened. */
 export interface CallContext {

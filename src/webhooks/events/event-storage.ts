@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { EventMessage } from '../../contract/event-schemas.js';
 import type { Db } from '../../db/database.js';
-import type { EventMessage } from './event-schemas.js';
 
 /**
  * How call events are stored without copying the conversation into every row.

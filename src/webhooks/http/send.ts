@@ -1,7 +1,7 @@
 /**
  * One HTTP attempt of a webhook delivery, and how its outcome is classified for retries.
  *
- * - Connects only through the SSRF-guarded undici Agent (ssrf-guard.ts), one cached Agent per
+ * - Connects only through the SSRF-guarded undici Agent (shared/network-guard.ts), one cached Agent per
  *   `allowPrivate` value.
  * - Follows no redirects (undici `request` never does): a 3xx is a failure with code `redirect`.
  * - One hard deadline (AbortController + timer) covers DNS, connect, TLS, headers and body.
@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { type Dispatcher, request, errors as undiciErrors } from 'undici';
-import { getGuardedAgent, isSsrfRefusedError, validateWebhookUrl } from './ssrf-guard.js';
+import { getGuardedAgent, isSsrfRefusedError, validateWebhookUrl } from '../../shared/network-guard.js';
 
 export type SendErrorCode =
   | 'timeout'

@@ -1,6 +1,6 @@
 import { type Static, type TObject, type TProperties, Type } from '@sinclair/typebox';
-import { assistantFields, EVENT_TYPES, type EventType } from '../../assistants/assistant-schema.js';
-import { CallAnalysisSchema, CallSchema } from '../../calls/call-schema.js';
+import { assistantFields, EVENT_TYPES, type EventType } from './assistant-schema.js';
+import { CallAnalysisSchema, CallSchema } from './call-schema.js';
 import { ConversationMessageSchema } from './conversation-schema.js';
 
 /**

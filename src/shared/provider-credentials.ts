@@ -22,7 +22,7 @@ import {
   getGuardedAgent,
   normalizeAddress,
   SsrfRefusedError,
-} from '../webhooks/http/ssrf-guard.js';
+} from './network-guard.js';
 import { ProviderError, type ProviderErrorType } from './provider-error.js';
 
 /** Connect-time SSRF vetting of every connection an adapter makes. */
