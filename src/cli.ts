@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { AdminOperationError } from './admin/admin-client.js';
-import { firstRunHint } from './admin/first-run.js';
+import { ensureDemoAssistant, firstRunHint } from './admin/first-run.js';
 import { OperationInputError } from './admin/operations.js';
 import { runFromCli } from './admin/run-from-cli.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
-import { ensureDemoAssistant } from './engine/demo-assistant.js';
 import { runListenCommand } from './listen/listen-command.js';
 import { createLogger } from './logger.js';
 import { createParley } from './server.js';

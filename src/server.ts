@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { startAdminServer } from './admin/admin-server.js';
+import { recordingLinkRoutes } from './calls/call-control-routes.js';
 import { CallRecovery } from './calls/call-recovery.js';
 import { CallService, type CallServiceOptions } from './calls/call-service.js';
 import type { Config } from './config/config.js';
 import { storedKey } from './config/stored-key.js';
 import type { DashboardOptions } from './dashboard-server/dashboard-routes.js';
-import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
-import { createLocalProviders } from './engine/local-providers.js';
+import type { DatabaseHandle } from './db/database.js';
+import { openConfiguredDatabase } from './db/open-configured.js';
 import type { EngineProviders } from './engine/providers.js';
 import { buildApp } from './http/app.js';
 import { SyncRelay } from './listen/sync-relay.js';
@@ -16,11 +17,14 @@ import { LiveEventHub } from './live/live-events.js';
 import { PgLiveRelay } from './live/pg-live-relay.js';
 import type { SseStreamOptions } from './live/sse-stream.js';
 import { createLogger } from './logger.js';
+import { PhoneNumberStore } from './phone-numbers/phone-number-store.js';
+import { createLocalProviders } from './providers/local-providers.js';
 import { createProviderCatalog, type ProviderSource } from './providers/provider-catalog.js';
 import { RecordingService } from './recording/recording-service.js';
 import { addApiKey, DEFAULT_TEAM_NAME, findOrCreateTeam } from './tenancy/api-keys.js';
 import { ProviderCredentialStore } from './tenancy/provider-credentials.js';
 import { SecretBox } from './tenancy/secret-box.js';
+import { entryPoints } from './transports/entry-points.js';
 import { Dispatcher, type DispatcherOptions } from './webhooks/delivery/dispatcher.js';
 import { Outbox } from './webhooks/outbox.js';
 
@@ -46,24 +50,6 @@ export interface Parley {
   /** Teams' provider keys (encrypted at rest). */
   credentials: ProviderCredentialStore;
   close(): Promise<void>;
-}
-
-export async function openConfiguredDatabase(
-  config: Config,
-  logger: Logger,
-  /** What this process does, recorded in the embedded data directory's lock. */
-  command = 'serve',
-): Promise<DatabaseHandle> {
-  const database = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    command,
-    onConnectionError: (err) =>
-      logger.warn({ err }, 'database connection lost; a new one is opened for the next query'),
-  });
-  const applied = await migrateToLatest(database.db);
-  logger.info({ database: database.kind, applied }, 'database ready');
-  return database;
 }
 
 /** Opens storage, migrates, seeds the bootstrap key and builds the HTTP app (not yet listening). */
@@ -142,9 +128,11 @@ export async function createParley(
   // `parley listen --tools`: listeners connected to this process answer synchronous requests.
   const syncRelay = new SyncRelay();
   outbox.syncRelay = syncRelay;
+  const secretBox = new SecretBox(await storedKey(config.dataDir, 'secret.key', config.secretKey));
+  const phoneNumbers = new PhoneNumberStore(database.db, secretBox);
   const credentials = new ProviderCredentialStore(
     database.db,
-    new SecretBox(await storedKey(config.dataDir, 'secret.key', config.secretKey)),
+    secretBox,
     options.env ?? process.env,
     (teamId, provider) =>
       logger.warn(
@@ -202,11 +190,19 @@ export async function createParley(
     outbox,
     calls,
     credentials,
+    phoneNumbers,
     live,
     syncRelay,
     ...(options.dashboard ? { dashboard: options.dashboard } : {}),
     ...(options.liveStream ? { liveStream: options.liveStream } : {}),
   });
+  // Signed recording links, and every entry point (web, phone …) at the root: their media and
+  // webhooks authenticate themselves (one-time tokens, carrier signatures), not by API key.
+  await app.register(recordingLinkRoutes, { calls });
+  for (const entry of entryPoints) {
+    const mounted = await entry.register(app, { ...calls.entryPointDeps(), phoneNumbers });
+    if (mounted?.outbound) calls.outbound = mounted.outbound;
+  }
   recovery.watch(calls);
   const stopEndSignals = liveRelay?.onSignal(CALL_END_SIGNAL, () => void recovery.beat());
   await dispatcher.start();

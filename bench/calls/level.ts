@@ -22,7 +22,6 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { withDefaults } from '../../src/assistants/assistant-defaults.js';
-import { webCallSocketRoutes } from '../../src/calls/call-control-routes.js';
 import { CallService } from '../../src/calls/call-service.js';
 import type { Db } from '../../src/db/database.js';
 import { Pacer } from '../../src/engine/pacer.js';
@@ -30,6 +29,7 @@ import type { EngineProviders } from '../../src/engine/providers.js';
 import { TtsCache } from '../../src/engine/tts-cache.js';
 import { type Clock, systemClock } from '../../src/shared/clock.js';
 import { FakeLlm, fakeProviders } from '../../src/testing/fake-providers.js';
+import { webEntryPoint } from '../../src/transports/web/web-entry-point.js';
 import { registerWebSocketSupport } from '../../src/transports/web/websocket-plugin.js';
 import { createWebRtcVad } from '../../src/vad/webrtc/index.js';
 import type { CallEventSink } from '../../src/webhooks/call-event-sink.js';
@@ -84,7 +84,7 @@ const calls = new CallService({
 
 const app = Fastify();
 await registerWebSocketSupport(app);
-await app.register(webCallSocketRoutes, { calls });
+await webEntryPoint.register(app, calls.entryPointDeps());
 await app.listen({ port: 0, host: '127.0.0.1' });
 baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 

@@ -5,6 +5,7 @@ import { AssistantsPage } from './pages/AssistantsPage.js';
 import { AssistantEditorPage } from './pages/assistant-editor/AssistantEditorPage.js';
 import { CallDetailPage } from './pages/CallDetailPage.js';
 import { CallsPage } from './pages/CallsPage.js';
+import { PhoneNumbersPage } from './pages/PhoneNumbersPage.js';
 import { SettingsPage } from './pages/SettingsPage.js';
 import { SignIn } from './pages/SignIn.js';
 import { TalkPage } from './pages/TalkPage.js';
@@ -24,6 +25,7 @@ function Routes() {
         <Route path="/talk/:assistantId">{(params) => <TalkPage assistantId={params.assistantId} />}</Route>
         <Route path="/calls" component={CallsPage} />
         <Route path="/calls/:id">{(params) => <CallDetailPage id={params.id} />}</Route>
+        <Route path="/phone-numbers" component={PhoneNumbersPage} />
         <Route path="/settings" component={SettingsPage} />
         <Route>
           <div className="page">

@@ -1,3 +1,9 @@
+/**
+ * The local admin channel of a server that holds an embedded data directory: HTTP over a Unix
+ * socket in `<dataDir>/run/` (a directory of mode 0700, the socket 0600), so only the same OS
+ * user can use it. `POST /<operation>` with a JSON body runs one of `operations.ts`; the
+ * reply is `{"result": …}` or `{"error": {"code", "message", "field"?}}`.
+ */
 import { chmod, mkdir, mkdtemp, rm, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -5,12 +11,6 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { isOperationName, type OperationContext, OperationInputError, runOperation } from './operations.js';
 
-/**
- * The local admin channel of a server that holds an embedded data directory: HTTP over a Unix
- * socket in `<dataDir>/run/` (a directory of mode 0700, the socket 0600), so only the same OS
- * user can use it. `POST /<operation>` with a JSON body runs one of `operations.ts`; the
- * reply is `{"result": …}` or `{"error": {"code", "message", "field"?}}`.
- */
 export interface AdminServer {
   socket: string;
   close(): Promise<void>;

@@ -1,7 +1,14 @@
+/**
+ * What a first start does: the demo assistant for a fresh install, and the hint that tells the
+ * user how to create the first API key.
+ */
 import { resolve } from 'node:path';
+import { withDefaults } from '../assistants/assistant-defaults.js';
+import { insertAssistant, listAssistants } from '../assistants/assistant-store.js';
 import { type Config, defaultConfig } from '../config/config.js';
 import type { Db } from '../db/database.js';
-import { DEFAULT_TEAM_NAME } from '../tenancy/api-keys.js';
+import { demoAssistant } from '../engine/demo-assistant.js';
+import { DEFAULT_TEAM_NAME, findOrCreateTeam } from '../tenancy/api-keys.js';
 
 /**
  * What a first start tells the user when the team `default` has no API key yet: the exact
@@ -41,3 +48,15 @@ export async function firstRunHint(
 
 const shellQuote = (text: string) =>
   /^[\w./:@%+-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * Creates the demo assistant for the default team when that team has no assistant yet
+ * (a fresh install). Returns its id when created.
+ */
+export async function ensureDemoAssistant(db: Db): Promise<string | undefined> {
+  const team = await findOrCreateTeam(db, DEFAULT_TEAM_NAME);
+  const existing = await listAssistants(db, team.id, 1);
+  if (existing.length > 0) return undefined;
+  const row = await insertAssistant(db, team.id, withDefaults(demoAssistant()));
+  return row.id;
+}

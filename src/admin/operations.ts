@@ -1,13 +1,13 @@
-import { type Static, type TObject, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { type Db, migrateToLatest } from '../db/database.js';
-import { createApiKey } from '../tenancy/api-keys.js';
-
 /**
  * The data operations of the `parley` command. Each runs either in the CLI's own process (no
  * server holds the data directory, or PostgreSQL) or in the server that holds it, asked over
  * the admin channel: the same validated input, the same code, the same result.
  */
+import { type Static, type TObject, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { type Db, migrateToLatest } from '../db/database.js';
+import { createApiKey } from '../tenancy/api-keys.js';
+
 export interface OperationContext {
   db: Db;
 }

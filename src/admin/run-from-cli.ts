@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { DataDirLockedError } from '../db/data-dir-lock.js';
-import { openConfiguredDatabase } from '../server.js';
+import { openConfiguredDatabase } from '../db/open-configured.js';
 import { AdminUnavailableError, callAdmin } from './admin-client.js';
 import {
   type OperationInput,

@@ -1,3 +1,12 @@
+/**
+ * Post-call analysis per `assistantAnalysis`: a summary, a success evaluation (rubric) and
+ * structured data (validated against the assistant's JSON Schema with Ajv, retried once when
+ * invalid, then reported as failed). The parts run in parallel, each with its own provider,
+ * model, prompt and timeout (default: the assistant's provider and model). The `scripted`
+ * provider analyses offline (see offline.ts); any other goes through an `LlmProvider`.
+ * Nothing here throws: a part that fails is named in `analysis.error`, and a summary that
+ * could not be made by the model falls back to the template.
+ */
 import type { Static } from '@sinclair/typebox';
 import type { AssistantSpec } from '../contract/assistant-schema.js';
 import type { Call, CallAnalysisSchema } from '../contract/call-schema.js';
@@ -15,15 +24,6 @@ import {
 import { fromScore, parseEvaluation, type Rubric, rubricInstruction, type SuccessValue } from './rubrics.js';
 import { schemaErrors } from './schema-validator.js';
 
-/**
- * Post-call analysis per `assistantAnalysis`: a summary, a success evaluation (rubric) and
- * structured data (validated against the assistant's JSON Schema with Ajv, retried once when
- * invalid, then reported as failed). The parts run in parallel, each with its own provider,
- * model, prompt and timeout (default: the assistant's provider and model). The `scripted`
- * provider analyses offline (see offline.ts); any other goes through an `LlmProvider`.
- * Nothing here throws: a part that fails is named in `analysis.error`, and a summary that
- * could not be made by the model falls back to the template.
- */
 export type CallAnalysis = Static<typeof CallAnalysisSchema>;
 
 export interface AnalysisContext {
@@ -37,9 +37,9 @@ export interface AnalysisContext {
   clock?: Clock;
 }
 
-export const DEFAULT_TIMEOUT_MS = { summary: 20_000, successEvaluation: 20_000, structuredData: 30_000 };
+const DEFAULT_TIMEOUT_MS = { summary: 20_000, successEvaluation: 20_000, structuredData: 30_000 };
 
-export const DEFAULT_PROMPTS = {
+const DEFAULT_PROMPTS = {
   summary:
     'You are an expert note-taker. You will be given the transcript of a call between an AI assistant and a caller. Summarize the call in two or three sentences: what the caller wanted and what was agreed or done.',
   successEvaluation:

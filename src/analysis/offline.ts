@@ -1,3 +1,9 @@
+/**
+ * Offline analysis for the `scripted` provider: the dialog is replayed over the call's history,
+ * its extracted variables are the structured data, the summary comes from a template, and the
+ * success evaluation is the dialog's own outcome (it reached an end, every tool it called
+ * succeeded, and it called one when it has any).
+ */
 import type { AssistantSpec } from '../contract/assistant-schema.js';
 import type { Call } from '../contract/call-schema.js';
 import type { ConversationMessage } from '../contract/conversation-schema.js';
@@ -5,13 +11,7 @@ import type { ChatMessage } from '../llm/llm.js';
 import { type Dialog, render, validateDialog } from '../llm/scripted/dialog.js';
 import { ScriptedLlm } from '../llm/scripted/scripted-llm.js';
 
-/**
- * Offline analysis for the `scripted` provider: the dialog is replayed over the call's history,
- * its extracted variables are the structured data, the summary comes from a template, and the
- * success evaluation is the dialog's own outcome (it reached an end, every tool it called
- * succeeded, and it called one when it has any).
- */
-export const DEFAULT_SUMMARY_TEMPLATE =
+const DEFAULT_SUMMARY_TEMPLATE =
   'Call with {{assistantName}}: {{durationSeconds}} s, {{userTurns}} caller replies; ended by {{endedBy}} ({{endedReason}}).{{details}}';
 
 export interface DialogOutcome {

@@ -5,7 +5,7 @@
 export type Rubric = 'pass-fail' | 'numeric-1-10' | 'descriptive-scale';
 export type SuccessValue = boolean | number | string;
 
-export const DESCRIPTIVE_SCALE = ['Excellent', 'Good', 'Fair', 'Poor', 'Terrible'] as const;
+const DESCRIPTIVE_SCALE = ['Excellent', 'Good', 'Fair', 'Poor', 'Terrible'] as const;
 
 export function rubricInstruction(rubric: Rubric): string {
   switch (rubric) {

@@ -1,11 +1,6 @@
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
+import { createAjv } from '../shared/ajv.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: ajv's CJS default export under NodeNext
-const AjvClass = ((Ajv as any).default ?? Ajv) as typeof Ajv.default;
-const ajv = new AjvClass({ strict: false, allErrors: true });
-// biome-ignore lint/suspicious/noExplicitAny: same
-((addFormats as any).default ?? addFormats)(ajv);
+const ajv = createAjv({ strict: false, allErrors: true });
 
 const compiled = new WeakMap<object, ReturnType<typeof ajv.compile>>();
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
+import { analyzeCall } from '../analysis/analysis.js';
 import type { Call } from '../contract/call-schema.js';
 import type { ConversationMessage } from '../contract/conversation-schema.js';
 import type { Db } from '../db/database.js';
@@ -10,6 +11,7 @@ import { CallReporter, endOfCall } from '../engine/call-reporter.js';
 import type { ResolvedAssistant } from '../engine/call-session.js';
 import type { CallEventSink } from '../webhooks/call-event-sink.js';
 import { lastConversationOf } from '../webhooks/events/event-storage.js';
+import { phoneProviderOf } from './call-store.js';
 
 export const defaultCallRecoveryOptions = {
   /** How often the owner of live calls says it is alive. */
@@ -201,7 +203,12 @@ export class CallRecovery {
     // Never this process's own live calls, even when its heartbeat could not be written.
     const mine = this.live?.liveCallIds() ?? [];
     try {
-      const claimed = await sql<{ id: string; record: Call; assistant_snapshot: ResolvedAssistant | null }>`
+      const claimed = await sql<{
+        id: string;
+        record: Call;
+        assistant_snapshot: ResolvedAssistant | null;
+        channel: string;
+      }>`
         update calls set owner = ${this.owner}, heartbeat_at = now()
         where id in (
           select id from calls
@@ -213,12 +220,12 @@ export class CallRecovery {
           limit 100
           for update skip locked
         )
-        returning id, record, assistant_snapshot`.execute(this.db);
+        returning id, record, assistant_snapshot, channel`.execute(this.db);
       for (const row of claimed.rows) {
         if (this.finishing.has(row.id)) continue;
         this.finishing.add(row.id);
         try {
-          await this.finish(row.record, row.assistant_snapshot, RESTARTED);
+          await this.finish(row.record, row.assistant_snapshot, RESTARTED, row.channel);
           finished++;
         } catch (error) {
           this.logger.error({ err: error, callId: row.id }, 'could not finish an abandoned call');
@@ -241,15 +248,24 @@ export class CallRecovery {
     if (this.finishing.has(callId)) return undefined;
     this.finishing.add(callId);
     try {
-      const claimed = await sql<{ record: Call; assistant_snapshot: ResolvedAssistant | null }>`
+      const claimed = await sql<{
+        record: Call;
+        assistant_snapshot: ResolvedAssistant | null;
+        channel: string;
+      }>`
         update calls set owner = ${this.owner}, heartbeat_at = now()
         where id = ${callId} and team_id = ${teamId} and status in ('queued', 'ongoing')
           and (owner = ${this.owner}
             or coalesce(heartbeat_at, updated_at) < now() - (${this.options.staleAfterMs} * interval '1 millisecond'))
-        returning record, assistant_snapshot`.execute(this.db);
+        returning record, assistant_snapshot, channel`.execute(this.db);
       const row = claimed.rows[0];
       if (!row) return undefined;
-      return await this.finish(row.record, row.assistant_snapshot, { reason, notConnected: reason });
+      return await this.finish(
+        row.record,
+        row.assistant_snapshot,
+        { reason, notConnected: reason },
+        row.channel,
+      );
     } finally {
       this.finishing.delete(callId);
     }
@@ -259,6 +275,7 @@ export class CallRecovery {
     call: Call,
     assistant: ResolvedAssistant | null,
     why: { reason: string; notConnected: string },
+    channel: string,
   ): Promise<Call> {
     if (!assistant) {
       this.logger.warn(
@@ -308,7 +325,7 @@ export class CallRecovery {
         .execute();
       return ended;
     }
-    const ctx = { assistant, messages, phoneProvider: '' };
+    const ctx = { assistant, messages, phoneProvider: phoneProviderOf(channel) };
     let state: Call = ended;
     // Retried until durable, like a live call's events; stops if another process took it over.
     const reporter = new CallReporter(
@@ -339,6 +356,7 @@ export class CallRecovery {
         call: recorded ? { ...ended, recording: recorded.recording } : ended,
         assistant,
         messages,
+        analyze: analyzeCall,
         ...(recorded ? { recordingUrl: recorded.recordingUrl } : {}),
       });
       state = analysed;

@@ -1,18 +1,16 @@
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
-import { mergeDeep, redactSecrets, withDefaults } from '../assistants/assistant-defaults.js';
-import { findAssistant, specOf } from '../assistants/assistant-store.js';
-import {
-  type AssistantCreate,
-  type AssistantPatch,
-  AssistantPatchSchema,
-  type AssistantSpec,
-} from '../contract/assistant-schema.js';
+/**
+ * The live calls of this server: their sessions (started where a call is admitted, moved to the
+ * server its media reaches), the wait for their media (a call whose media never comes ends
+ * `no-answer`), and ending a call from the API, wherever it runs. Admission itself is
+ * `CallAdmission` (call-admission.ts); `createWebCall` and `join` are its web shorthands.
+ */
+import { analyzeCall } from '../analysis/analysis.js';
 import type { Call } from '../contract/call-schema.js';
 import type { Db } from '../db/database.js';
-import { isTerminal, newWebCall } from '../engine/call-lifecycle.js';
+import { isTerminal } from '../engine/call-lifecycle.js';
 import {
   type CallSession,
+  type CallSessionDeps,
   createCallSession,
   type HangUp,
   type ResolvedAssistant,
@@ -20,38 +18,33 @@ import {
 import { Pacer } from '../engine/pacer.js';
 import type { EngineProviders, EngineTiming } from '../engine/providers.js';
 import { TtsCache } from '../engine/tts-cache.js';
-import { validateDialogFor } from '../llm/scripted/dialog.js';
 import type { ProviderSource } from '../providers/provider-catalog.js';
-import type { RecordingResult, RecordingService } from '../recording/recording-service.js';
-import { ApiError } from '../shared/api-error.js';
+import type { RecordingService } from '../recording/recording-service.js';
 import { type Clock, systemClock, type Timer } from '../shared/clock.js';
-import { newWebCallId } from '../shared/ids.js';
 import { type InputLimits, resolveInputLimits } from '../shared/input-limits.js';
-import { getTeamSettings } from '../tenancy/team-settings.js';
+import type { AssistantChoice, EntryPointDeps, OutboundCalls } from '../transports/ports.js';
 import type { Transport } from '../transports/transport.js';
+import { type JoinInfo, joinInfo } from '../transports/web/join-info.js';
 import type { CallEventSink } from '../webhooks/call-event-sink.js';
+import { CallAdmission, type SessionHost, type SessionStart } from './call-admission.js';
 import type { LiveCallRegistry } from './call-recovery.js';
-import { findCall, insertCall, requestCallEnd, toCall } from './call-store.js';
-import { DbJoinTokens, type JoinTokenStore, MemoryJoinTokens } from './join-tokens.js';
+import {
+  type CallCarriage,
+  type EndRequest,
+  findCall,
+  findEndRequest,
+  insertCall,
+  requestCallEnd,
+  toCall,
+} from './call-store.js';
+import { DbMediaTokens, type MediaTokenStore, MemoryMediaTokens } from './media-tokens.js';
+import { PhoneStatus } from './phone-status.js';
 
-/**
- * Web calls: creation (the Call is stored and its `queued` event recorded), a short-lived
- * single-use token to join over the WebSocket, the live sessions of this process, and ending a
- * call from the API. A call nobody joins before its token expires ends as `no-answer`.
- */
-export interface CreateWebCall {
-  assistantId?: string;
-  assistant?: AssistantCreate;
-  assistantOverrides?: Record<string, unknown>;
+export type { JoinInfo };
+
+export interface CreateWebCall extends AssistantChoice {
   metadata?: Record<string, unknown>;
   customer?: { number?: string; name?: string };
-}
-
-export interface JoinInfo {
-  url: string;
-  token: string;
-  expiresAt: string;
-  protocol: string;
 }
 
 export interface CallServiceOptions {
@@ -70,7 +63,7 @@ export interface CallServiceOptions {
   /** Shared cache of synthesised sentences (default: 32 MB). */
   ttsCache?: TtsCache;
   /** Stores a new call (default: `insertCall` into `db`). */
-  insertCall?: (call: Call) => Promise<unknown>;
+  insertCall?: (call: Call, carriage: CallCarriage) => Promise<unknown>;
   /** Per reply: end of user turn → first audio out, and the provider time in it (benchmark). */
   onReplyLatency?(sample: { totalMs: number; providerMs: number }): void;
   /** After a new call is stored (the server marks it as its own, for crash recovery). */
@@ -81,8 +74,8 @@ export interface CallServiceOptions {
   inputLimits?: Partial<InputLimits>;
   /** Ownership of call rows (crash recovery): `end`, and joins that reach another server. */
   recovery?: CallOwnership;
-  /** Where join tokens are kept (default: the database; a Map when there is none). */
-  joinTokens?: JoinTokenStore;
+  /** Where media tokens are kept (default: the database; a Map when there is none). */
+  mediaTokens?: MediaTokenStore;
   /** After an end request was stored for a call another server runs: tell that server at once. */
   announceEndRequest?(callId: string): Promise<void>;
 }
@@ -107,19 +100,48 @@ export type JoinResult =
   | { ok: true; session: CallSession }
   | { ok: false; code: 'bad_token' | 'not_found' | 'conflict'; reason: string };
 
-export class CallService implements LiveCallRegistry {
+export class CallService implements LiveCallRegistry, SessionHost {
   private readonly sessions = new Map<string, CallSession>();
-  private readonly tokens: JoinTokenStore;
-  private readonly joinTimers = new Map<string, Timer>();
+  private readonly mediaTimers = new Map<string, Timer>();
+  readonly admission: CallAdmission;
   readonly clock: Clock;
   readonly pacer: Pacer;
   readonly ttsCache: TtsCache;
+  /** Carriers' status callbacks, applied to the calls' lifecycles. */
+  readonly phoneStatus: PhoneStatus;
+  /** Outbound phone calls (`POST /v1/calls` with `phoneNumberId`), when an entry point offers them. */
+  outbound: OutboundCalls | undefined;
 
   constructor(private readonly o: CallServiceOptions) {
     this.clock = o.clock ?? systemClock;
     this.pacer = o.pacer ?? new Pacer(this.clock, 20, () => performance.now());
     this.ttsCache = o.ttsCache ?? new TtsCache();
-    this.tokens = o.joinTokens ?? (o.db ? new DbJoinTokens(o.db) : new MemoryJoinTokens());
+    const tokens = o.mediaTokens ?? (o.db ? new DbMediaTokens(o.db) : new MemoryMediaTokens());
+    const adopt = o.recovery?.adopt?.bind(o.recovery);
+    this.admission = new CallAdmission(this, {
+      db: o.db,
+      sink: o.sink,
+      clock: this.clock,
+      tokens,
+      mediaTtlMs: o.joinTokenTtlMs ?? 60_000,
+      insertCall: (call, carriage) =>
+        o.insertCall ? o.insertCall(call, carriage) : insertCall(o.db, call, carriage),
+      ...(o.onCallCreated ? { onCallCreated: o.onCallCreated } : {}),
+      ...(adopt ? { adopt } : {}),
+      ...(o.log ? { log: o.log } : {}),
+    });
+    this.phoneStatus = new PhoneStatus(o.db, this, o.log);
+  }
+
+  /** What the entry points (transports/entry-points.ts) get: the ports into this server's calls. */
+  entryPointDeps(): EntryPointDeps {
+    return {
+      admission: this.admission,
+      phoneStatus: this.phoneStatus,
+      publicUrl: () => this.publicUrl(),
+      inputLimits: this.inputLimits,
+      log: this.o.log ?? { warn: () => {}, error: () => {} },
+    };
   }
 
   /** The per-call input limits (the web socket's rate, hello and ping limits among them). */
@@ -131,7 +153,12 @@ export class CallService implements LiveCallRegistry {
     return this.o.recordings;
   }
 
-  /** The transport a joining client is attached through: recorded when the call is. */
+  /** The base URL clients and carriers reach this server at. */
+  publicUrl(): string {
+    return typeof this.o.publicUrl === 'function' ? this.o.publicUrl() : this.o.publicUrl;
+  }
+
+  /** The transport the media is attached through: recorded when the call is. */
   transportFor(callId: string, transport: Transport): Transport {
     return this.o.recordings ? this.o.recordings.wrap(callId, transport) : transport;
   }
@@ -144,66 +171,40 @@ export class CallService implements LiveCallRegistry {
     return this.sessions.get(callId);
   }
 
+  /** A web call (admission through `admission`), with how its client joins. */
   async createWebCall(teamId: string, body: CreateWebCall): Promise<{ call: Call; join: JoinInfo }> {
-    const id = newWebCallId();
-    const providers =
-      'forTeam' in this.o.providers ? await this.o.providers.forTeam(teamId) : this.o.providers;
-    const call = newWebCall({
-      id,
+    const { metadata, customer, ...choice } = body;
+    const admission = await this.admission.admit({
       teamId,
-      assistantId: '',
-      userNumber: body.customer?.number ?? `web-${body.customer?.name ?? id}`,
-      now: this.clock.now(),
-      // The call (API, events, webhooks) shows the overrides as stored assistants are shown:
-      // secrets dropped, header values redacted. The resolved assistant keeps them, for routing.
-      assistantOverrides: redactSecrets(body.assistantOverrides ?? {}),
-      metadata: body.metadata ?? {},
+      channel: 'web',
+      direction: 'inbound',
+      customer: customer ?? {},
+      assistant: choice,
+      ...(metadata ? { metadata } : {}),
     });
-    let assistant: ResolvedAssistant;
-    let endOnConnect: HangUp | undefined;
-    if (body.assistantId || body.assistant) {
-      assistant = await this.resolveAssistant(teamId, body);
-      call.assistantId = assistant._id;
-      await (this.o.insertCall ? this.o.insertCall(call) : insertCall(this.o.db, call));
-    } else {
-      // The call row is written with the assistant-request event, its first.
-      ({ assistant, endOnConnect } = await this.askTeamServer(teamId, call, body));
-      call.assistantId = assistant._id;
-    }
-    await this.o.onCallCreated?.(call, assistant);
-    const ttl = this.o.joinTokenTtlMs ?? 60_000;
-    const expiresAt = this.clock.now() + ttl;
-    const token = await this.tokens.issue({
-      callId: id,
-      teamId,
-      expiresAt,
-      ...(endOnConnect ? { hangUp: endOnConnect } : {}),
-    });
-    const session = await this.startSession(call, assistant, providers, endOnConnect);
-    this.joinTimers.set(
-      id,
-      this.clock.setTimeout(() => void this.nobodyJoined(session), ttl),
-    );
-    const publicUrl = typeof this.o.publicUrl === 'function' ? this.o.publicUrl() : this.o.publicUrl;
-    const base = publicUrl.replace(/\/+$/, '').replace(/^http/, 'ws');
+    if (admission.kind !== 'admitted') throw new Error('a web call is never refused');
     return {
-      call: session.call,
-      join: {
-        url: `${base}/v1/calls/${id}/ws?token=${token}`,
-        token,
-        expiresAt: new Date(expiresAt).toISOString(),
-        protocol: 'parley-web-call.v1',
-      },
+      call: admission.call,
+      join: joinInfo(this.publicUrl(), admission.call.id, admission.mediaToken, admission.mediaExpiresAt),
     };
   }
 
+  /** Redeems a web call's join token (`acceptMedia`): the session the client is attached to. */
+  async join(callId: string, token: string | undefined): Promise<JoinResult> {
+    const accepted = await this.admission.acceptMedia(callId, token);
+    if (!accepted.ok) return accepted;
+    const session = this.sessions.get(callId);
+    if (!session) return { ok: false, code: 'not_found', reason: 'call not found' };
+    return { ok: true, session };
+  }
+
   /**
-   * The join window passed: the call ends `no-answer`, unless its client joined through another
+   * The media window passed: the call ends `no-answer`, unless its media reached another
    * server, which owns and runs it now (then the session here only stops; fencing would refuse
    * its writes anyway).
    */
-  private async nobodyJoined(session: CallSession): Promise<void> {
-    this.joinTimers.delete(session.id);
+  private async noMedia(session: CallSession): Promise<void> {
+    this.mediaTimers.delete(session.id);
     if (session.call.status !== 'queued') return;
     try {
       if (await this.o.recovery?.ownedElsewhere?.(session.id)) {
@@ -222,26 +223,27 @@ export class CallService implements LiveCallRegistry {
     }
   }
 
-  /** Creates the call's session in this process (the server that creates it, or that its client joins). */
-  private async startSession(
-    call: Call,
-    assistant: ResolvedAssistant,
-    providers: EngineProviders,
-    endOnConnect: HangUp | undefined,
-    queuedRecorded = false,
-  ): Promise<CallSession> {
+  mediaArrived(callId: string): void {
+    this.mediaTimers.get(callId)?.cancel();
+    this.mediaTimers.delete(callId);
+  }
+
+  /** Creates the call's session in this process (the server that admits it, or that its media reaches). */
+  async startSession(call: Call, assistant: ResolvedAssistant, start: SessionStart): Promise<CallSession> {
     const { id, teamId } = call;
+    const providers =
+      'forTeam' in this.o.providers ? await this.o.providers.forTeam(teamId) : this.o.providers;
     const recordings = assistant.recordingEnabled !== false ? this.o.recordings : undefined;
     recordings?.start(id, { clock: this.clock, stereo: assistant.recordingStereo === true });
-    // `finishRecording(call)` is for the end-of-call report (call.recording, recordingUrl).
-    const deps: Parameters<typeof createCallSession>[0] & {
-      finishRecording?: (call: Call) => Promise<RecordingResult | undefined>;
-    } = {
+    const deps: CallSessionDeps = {
       ...(recordings ? { finishRecording: (c: Call) => recordings.finish(c) } : {}),
-      ...(endOnConnect ? { endOnConnect } : {}),
-      ...(queuedRecorded ? { queuedRecorded } : {}),
+      ...(start.endOnConnect ? { endOnConnect: start.endOnConnect } : {}),
+      ...(start.queuedRecorded ? { queuedRecorded: true } : {}),
+      // `phone.provider.name` of a phone call that never gets media (then no transport names it).
+      phoneProvider: start.phoneProvider,
       call,
       assistant,
+      analyze: analyzeCall,
       sink: this.o.sink,
       providers,
       clock: this.clock,
@@ -255,69 +257,45 @@ export class CallService implements LiveCallRegistry {
     };
     const session = createCallSession(deps);
     this.sessions.set(id, session);
+    if (start.mediaTtlMs !== undefined)
+      this.mediaTimers.set(
+        id,
+        this.clock.setTimeout(() => void this.noMedia(session), start.mediaTtlMs),
+      );
     void session.done.finally(() => {
       if (recordings) void recordings.release(session.call);
       this.sessions.delete(id);
-      this.joinTimers.get(id)?.cancel();
-      this.joinTimers.delete(id);
+      this.mediaArrived(id);
     });
     return session;
   }
 
   /**
-   * Redeems a join token (single use, on any server sharing the database). A call created by
-   * another server is claimed here (its row's owner) and runs here from now on.
-   */
-  async join(callId: string, token: string | undefined): Promise<JoinResult> {
-    const entry = token ? await this.tokens.redeem(callId, token, this.clock.now()) : undefined;
-    if (!entry) {
-      return { ok: false, code: 'bad_token', reason: 'missing, unknown or expired join token' };
-    }
-    const session = this.sessions.get(callId) ?? (await this.adopt(entry.teamId, callId, entry.hangUp));
-    if (!session) return { ok: false, code: 'not_found', reason: 'call not found' };
-    if (session.call.status !== 'queued')
-      return { ok: false, code: 'conflict', reason: 'the call is not waiting for a client' };
-    this.joinTimers.get(callId)?.cancel();
-    this.joinTimers.delete(callId);
-    return { ok: true, session };
-  }
-
-  /** A call created by another server whose client joined here: claimed, and run here. */
-  private async adopt(
-    teamId: string,
-    callId: string,
-    hangUp: HangUp | undefined,
-  ): Promise<CallSession | undefined> {
-    const adopted = await this.o.recovery?.adopt?.(callId);
-    if (!adopted || adopted.call.teamId !== teamId) return undefined;
-    const providers =
-      'forTeam' in this.o.providers ? await this.o.providers.forTeam(teamId) : this.o.providers;
-    // Adopted while this server waited for the claim (two joins cannot: the token is single use).
-    return (
-      this.sessions.get(callId) ??
-      (await this.startSession(adopted.call, adopted.assistant, providers, hangUp, true))
-    );
-  }
-
-  /**
    * Ends a call of this team, whatever server runs it: here, at once; a call no live server
    * runs (its owner stopped beating, or is this process without a session), through recovery;
-   * otherwise a durable end request that its server acts on at its next heartbeat.
+   * otherwise a durable end request (with how to end it) that its server acts on at once when
+   * signalled, else at its next heartbeat.
    */
-  async end(teamId: string, callId: string, reason = 'Ended through the API'): Promise<EndOutcome> {
+  async end(
+    teamId: string,
+    callId: string,
+    reason = 'Ended through the API',
+    how: Omit<EndRequest, 'reason'> = {},
+  ): Promise<EndOutcome> {
+    const request: EndRequest = { ...how, reason };
     const session = this.sessions.get(callId);
     if (session && session.call.teamId === teamId) {
-      // A call created here but joined through another server runs there: its session here stops.
+      // A call admitted here whose media reached another server runs there: its session here stops.
       if (session.call.status === 'queued' && (await this.o.recovery?.ownedElsewhere?.(callId)))
         session.abandon('the client joined through another server');
-      else return { kind: 'ended', call: await session.end({ trigger: 'system', reason }) };
+      else return { kind: 'ended', call: await session.end(hangUpOf(request)) };
     }
     const row = await findCall(this.o.db, teamId, callId);
     if (!row) return { kind: 'not_found' };
     if (isTerminal(toCall(row))) return { kind: 'ended', call: toCall(row) };
     const finished = await this.o.recovery?.endAbandoned(teamId, callId, reason);
     if (finished) return { kind: 'ended', call: finished };
-    const requested = await requestCallEnd(this.o.db, teamId, callId);
+    const requested = await requestCallEnd(this.o.db, teamId, callId, request);
     if (requested) {
       // The durable mark stays the fallback: the owner's heartbeat acts on it if this is lost.
       await this.o
@@ -342,9 +320,14 @@ export class CallService implements LiveCallRegistry {
   }
 
   endRequested(callId: string): void {
-    void this.sessions
-      .get(callId)
-      ?.end({ trigger: 'system', reason: 'Ended through the API' })
+    const session = this.sessions.get(callId);
+    if (!session) return;
+    void findEndRequest(this.o.db, callId)
+      .catch((error: unknown) => {
+        this.o.log?.warn({ err: error, callId }, 'could not read an end request');
+        return undefined;
+      })
+      .then((request) => session.end(hangUpOf(request ?? { reason: 'Ended through the API' })))
       .catch((error: unknown) =>
         this.o.log?.error({ err: error, callId }, 'ending a call on request failed'),
       );
@@ -359,159 +342,15 @@ export class CallService implements LiveCallRegistry {
           .catch(() => {}),
       ),
     );
-    for (const timer of this.joinTimers.values()) timer.cancel();
-    this.joinTimers.clear();
+    for (const timer of this.mediaTimers.values()) timer.cancel();
+    this.mediaTimers.clear();
     this.pacer.stop();
     await this.o.recordings?.idle();
   }
-
-  private async loadAssistant(teamId: string, id: string): Promise<ResolvedAssistant | undefined> {
-    const row = await findAssistant(this.o.db, teamId, id);
-    if (!row) return undefined;
-    return {
-      _id: row.id,
-      ...specOf(row),
-      createdAt: row.created_at.toISOString(),
-      updatedAt: row.updated_at.toISOString(),
-    };
-  }
-
-  private async resolveAssistant(teamId: string, body: CreateWebCall): Promise<ResolvedAssistant> {
-    let resolved: ResolvedAssistant;
-    if (body.assistantId) {
-      const found = await this.loadAssistant(teamId, body.assistantId);
-      if (!found) throw new ApiError(404, 'not_found', 'assistant not found', 'assistantId');
-      resolved = found;
-    } else {
-      resolved = { _id: '', ...withDefaults(body.assistant ?? { name: 'Assistant' }) };
-    }
-    return this.applyOverrides(resolved, body.assistantOverrides ?? {});
-  }
-
-  /**
-   * CONTRACT.md "assistant-request": a call created without an assistant asks the team's
-   * server, within 5 s. `{}` takes the team's default assistant (or the platform's defaults),
-   * `{"assistant"}` an inline one, `{"assistantId", "assistantOverrides"}` a stored one;
-   * `{"error"}` is spoken to the caller and the call ends; no usable answer in time falls back to
-   * the team's default assistant, or the call ends with a spoken apology. `metadata` in the
-   * reply joins `call.metadata`, so every later event carries it.
-   */
-  private async askTeamServer(
-    teamId: string,
-    call: Call,
-    body: CreateWebCall,
-  ): Promise<{ assistant: ResolvedAssistant; endOnConnect?: HangUp }> {
-    const settings = await getTeamSettings(this.o.db, teamId);
-    if (!settings.server) {
-      throw new ApiError(
-        400,
-        'invalid_request',
-        "assistantId or assistant is required, unless the team's server answers assistant-request (PATCH /v1/team)",
-        'assistantId',
-      );
-    }
-    const { server } = settings;
-    const placeholder: ResolvedAssistant = { _id: '', ...withDefaults({ name: 'assistant-request' }) };
-    const reply = await this.o.sink.requestAssistant(
-      { call, assistant: placeholder, messages: [], phoneProvider: '' },
-      {
-        url: server.url,
-        headers: server.headers ?? {},
-        ...(server.secret ? { secret: server.secret } : {}),
-        timeoutMs: Math.round((server.timeoutSeconds ?? 5) * 1000),
-        format: server.format ?? 'interactly',
-      },
-      AbortSignal.timeout(6_000),
-    );
-    if (reply.kind !== 'unusable' && reply.metadata) call.metadata = { ...call.metadata, ...reply.metadata };
-    const fallback = async (why: string, say: string) => {
-      const byDefault = settings.defaultAssistantId
-        ? await this.loadAssistant(teamId, settings.defaultAssistantId)
-        : undefined;
-      if (byDefault)
-        return { assistant: await this.applyOverrides(byDefault, body.assistantOverrides ?? {}) };
-      this.o.log?.warn({ callId: call.id, why }, 'assistant-request gave no assistant; ending the call');
-      return {
-        assistant: placeholder,
-        endOnConnect: { trigger: 'system' as const, reason: `assistant-request: ${why}`, say, error: true },
-      };
-    };
-    const apology = 'Sorry, this call cannot be taken right now. Please try again later. Goodbye.';
-    switch (reply.kind) {
-      case 'defaults': {
-        const byDefault = settings.defaultAssistantId
-          ? await this.loadAssistant(teamId, settings.defaultAssistantId)
-          : undefined;
-        return {
-          assistant: await this.applyOverrides(byDefault ?? placeholder, body.assistantOverrides ?? {}),
-        };
-      }
-      case 'assistant': {
-        if (!checkPatch(reply.assistant)) {
-          return fallback(`the returned assistant is invalid: ${ajv.errorsText(checkPatch.errors)}`, apology);
-        }
-        const inline = {
-          _id: '',
-          ...withDefaults({ name: 'Assistant', ...(reply.assistant as AssistantPatch) }),
-        };
-        return { assistant: await this.applyOverrides(inline, body.assistantOverrides ?? {}) };
-      }
-      case 'assistantId': {
-        const found = await this.loadAssistant(teamId, reply.assistantId);
-        if (!found) return fallback(`assistant ${reply.assistantId} not found`, apology);
-        const overrides = { ...(reply.assistantOverrides ?? {}), ...(body.assistantOverrides ?? {}) };
-        try {
-          return { assistant: await this.applyOverrides(found, overrides) };
-        } catch (e) {
-          return fallback(`invalid assistantOverrides: ${(e as Error).message}`, apology);
-        }
-      }
-      case 'error':
-        return {
-          assistant: placeholder,
-          endOnConnect: {
-            trigger: 'system',
-            reason: `assistant-request: ${reply.error}`,
-            say: reply.error,
-            error: true,
-          },
-        };
-      case 'unusable':
-        return fallback(reply.reason, apology);
-    }
-  }
-
-  private async applyOverrides(
-    base: ResolvedAssistant,
-    rawOverrides: Record<string, unknown>,
-  ): Promise<ResolvedAssistant> {
-    let resolved = base;
-    const overrides = pickAssistantFields(rawOverrides);
-    if (Object.keys(overrides).length > 0) {
-      if (!checkPatch(overrides)) {
-        const first = checkPatch.errors?.[0];
-        const path = `assistantOverrides${(first?.instancePath ?? '').replace(/\//g, '.')}`;
-        throw new ApiError(400, 'invalid_request', `${path} ${first?.message ?? 'is invalid'}`, path);
-      }
-      resolved = mergeDeep(resolved, overrides);
-    }
-    const dialogError = validateDialogFor(resolved as AssistantSpec);
-    if (dialogError)
-      throw new ApiError(400, 'invalid_request', `dialog: ${dialogError.message}`, dialogError.field);
-    return resolved;
-  }
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: ajv's CJS default export under NodeNext
-const AjvClass = ((Ajv as any).default ?? Ajv) as typeof Ajv.default;
-const ajv = new AjvClass({ strict: false });
-// biome-ignore lint/suspicious/noExplicitAny: same
-((addFormats as any).default ?? addFormats)(ajv);
-const checkPatch = ajv.compile(AssistantPatchSchema);
-
-const ASSISTANT_FIELD_NAMES = new Set(Object.keys(AssistantPatchSchema.properties));
-
-/** The assistant fields among the overrides (others, e.g. variableValues, stay only on the call). */
-function pickAssistantFields(overrides: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(overrides).filter(([key]) => ASSISTANT_FIELD_NAMES.has(key)));
-}
+const hangUpOf = (request: EndRequest): HangUp => ({
+  trigger: request.trigger ?? 'system',
+  reason: request.reason,
+  ...(request.notConnected ? { notConnected: request.notConnected } : {}),
+});

@@ -11,7 +11,15 @@ export function toCall(row: CallRow): Call {
   return row.record as unknown as Call;
 }
 
-export async function insertCall(db: Db, call: Call): Promise<CallRow> {
+/** The columns of a call row beside its Call: what carries it (migration 0009). */
+export interface CallCarriage {
+  /** `web`, a carrier's name or `sip` (default `web`). */
+  channel?: string;
+  carrierCallId?: string;
+  phoneNumberId?: string;
+}
+
+export async function insertCall(db: Db, call: Call, carriage: CallCarriage = {}): Promise<CallRow> {
   return db
     .insertInto('calls')
     .values({
@@ -21,23 +29,54 @@ export async function insertCall(db: Db, call: Call): Promise<CallRow> {
       status: call.status,
       created_at: call.startAt,
       record: JSON.stringify(call),
+      channel: carriage.channel ?? 'web',
+      carrier_call_id: carriage.carrierCallId ?? null,
+      phone_number_id: carriage.phoneNumberId ?? null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
 
-export async function saveCall(db: Db, call: Call): Promise<void> {
-  await db
-    .updateTable('calls')
-    .set({
-      status: call.status,
-      assistant_id: call.assistantId || null,
-      record: JSON.stringify(call),
-      updated_at: new Date(),
-    })
-    .where('team_id', '=', call.teamId)
-    .where('id', '=', call.id)
-    .execute();
+/** Records the carrier's id of a call (an outbound call, once the carrier accepted it). */
+export async function setCarrierCallId(db: Db, callId: string, carrierCallId: string): Promise<void> {
+  await db.updateTable('calls').set({ carrier_call_id: carrierCallId }).where('id', '=', callId).execute();
+}
+
+/** The call a carrier's status callback names (`channel`: the carrier). */
+export async function findCallByCarrierId(
+  db: Db,
+  channel: string,
+  carrierCallId: string,
+): Promise<CallRow | undefined> {
+  return db
+    .selectFrom('calls')
+    .selectAll()
+    .where('channel', '=', channel)
+    .where('carrier_call_id', '=', carrierCallId)
+    .executeTakeFirst();
+}
+
+/** `phone.provider.name` of a call's events: "" for web calls, else the carrier (or `sip`). */
+export const phoneProviderOf = (channel: string | null | undefined): string =>
+  !channel || channel === 'web' ? '' : channel;
+
+/** How the owner should end a call asked to end from another server. */
+export interface EndRequest {
+  reason: string;
+  trigger?: 'user' | 'bot' | 'system';
+  /** For a call never connected: its phoneCallStatus (a carrier's busy, no-answer …). */
+  notConnected?: 'no-answer' | 'busy' | 'failed' | 'canceled';
+}
+
+/** The end request stored for a call (undefined: none, or one stored before migration 0009). */
+export async function findEndRequest(db: Db, callId: string): Promise<EndRequest | undefined> {
+  const row = await db
+    .selectFrom('calls')
+    .select(['end_requested_at', 'end_request'])
+    .where('id', '=', callId)
+    .executeTakeFirst();
+  if (!row?.end_requested_at || !row.end_request) return undefined;
+  return row.end_request as unknown as EndRequest;
 }
 
 /**
@@ -48,10 +87,15 @@ export async function requestCallEnd(
   db: Db,
   teamId: string,
   id: string,
+  request?: EndRequest,
 ): Promise<{ call: Call; endRequestedAt: string } | undefined> {
   const row = await db
     .updateTable('calls')
-    .set({ end_requested_at: sql`coalesce(end_requested_at, now())` })
+    .set({
+      end_requested_at: sql`coalesce(end_requested_at, now())`,
+      // The first request wins, as its time does.
+      ...(request ? { end_request: sql`coalesce(end_request, ${JSON.stringify(request)}::jsonb)` } : {}),
+    })
     .where('team_id', '=', teamId)
     .where('id', '=', id)
     .where('status', 'in', ['queued', 'ongoing'])

@@ -222,7 +222,11 @@ export const TransferCallToolSchema = Type.Object(
     destinations: Type.Array(
       Type.Object(
         {
-          number: Str({ minLength: 1, maxLength: 64 }),
+          number: Type.String({
+            maxLength: 256,
+            pattern: '^(\\+[1-9][0-9]{6,14}|[sS][iI][pP][sS]?:\\S+)$',
+            description: 'E.164 number (+15550100) or a SIP URI (sip:desk@example.com)',
+          }),
           description: Type.Optional(Str({ maxLength: 500 })),
           message: Type.Optional(Str({ maxLength: 1000 })),
         },
@@ -234,7 +238,18 @@ export const TransferCallToolSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const ToolSchema = Type.Union([FunctionToolSchema, EndCallToolSchema, TransferCallToolSchema]);
+/** Lets the model press keypad keys (DTMF) on calls whose medium can send them. */
+export const DtmfToolSchema = Type.Object(
+  { type: Type.Literal('dtmf'), description: Type.Optional(Str({ maxLength: 2000 })) },
+  { additionalProperties: false },
+);
+
+export const ToolSchema = Type.Union([
+  FunctionToolSchema,
+  EndCallToolSchema,
+  TransferCallToolSchema,
+  DtmfToolSchema,
+]);
 export type Tool = Static<typeof ToolSchema>;
 export type FunctionTool = Static<typeof FunctionToolSchema>;
 

@@ -143,6 +143,9 @@ export const CallSchema = Type.Object(
     cost: Type.Optional(CallCostSchema),
     metrics: Type.Optional(CallMetricsSchema),
     forwardedTo: Type.Optional(Type.String({ description: 'Destination of a transferred call' })),
+    endedReason: Type.Optional(
+      Type.String({ description: 'Machine-readable end reason (customer-ended-call …); set at the end' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,12 +1,12 @@
-import type { PriceTable } from './prices.js';
-import type { UsageLine } from './usage.js';
-
 /**
  * `call.cost`: one priced line per metered usage, the sum per vendor, and the total, in USD.
  * Amounts are computed in whole units of 1e-8 USD and summed as integers, so the lines add up
  * to the vendor sums and to the total exactly (at 8 decimals). A vendor missing from the price
  * table costs 0 and its line says `priced: false`.
  */
+import type { PriceTable } from './prices.js';
+import type { UsageLine } from './usage.js';
+
 export interface CostLine {
   kind: UsageLine['kind'];
   vendor: string;

@@ -97,8 +97,3 @@ export function currentPrices(): PriceTable {
   }
   return configured;
 }
-
-/** Replaces the table calls are priced with (tests, or a deployment that loads prices itself). */
-export function configurePrices(table: PriceTable | undefined): void {
-  configured = table;
-}

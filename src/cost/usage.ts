@@ -1,11 +1,11 @@
-import type { LlmChunk, LlmProvider, LlmRequest } from '../llm/llm.js';
-import type { TtsOptions, TtsProvider } from '../tts/tts.js';
-
 /**
  * Usage of one call, metered while it runs: STT audio, LLM tokens (from the providers' `usage`
  * chunks; the call's replies and, separately, post-call analysis), TTS characters actually
  * synthesised (cache hits cost nothing), telephony time. Each line is keyed by vendor (and model).
  */
+import type { LlmChunk, LlmProvider, LlmRequest } from '../llm/llm.js';
+import type { TtsOptions, TtsProvider } from '../tts/tts.js';
+
 export type UsageKind = 'stt' | 'llm' | 'tts' | 'telephony' | 'analysis';
 
 export interface UsageLine {

@@ -1,8 +1,3 @@
-import { existsSync } from 'node:fs';
-import { basename, join, relative, resolve, sep } from 'node:path';
-import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-
 /**
  * The web dashboard (a React single-page app built by `npm run build` into `dist/dashboard/`)
  * served by `parley serve` at `/`:
@@ -14,6 +9,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
  *   JSON 404;
  * - when the dashboard has not been built, its pages answer 503 with a page saying so.
  */
+import { existsSync } from 'node:fs';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
 export interface DashboardOptions {
   /** The built dashboard (the folder holding `index.html`). */
   dir: string;
@@ -26,7 +26,7 @@ export interface DashboardOptions {
  */
 export const DEFAULT_DASHBOARD_DIR = resolve(import.meta.dirname, '..', '..', 'dist', 'dashboard');
 
-export const defaultDashboardOptions = { dir: DEFAULT_DASHBOARD_DIR } as const satisfies DashboardOptions;
+const defaultDashboardOptions = { dir: DEFAULT_DASHBOARD_DIR } as const satisfies DashboardOptions;
 
 const LONG_CACHE = 'public, max-age=31536000, immutable';
 const REVALIDATE = 'no-cache';
@@ -65,7 +65,7 @@ export function isDashboardPage(method: string, url: string): boolean {
   return !basename(path).includes('.');
 }
 
-export const dashboardNotBuiltHtml = `<!doctype html>
+const dashboardNotBuiltHtml = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Parley: dashboard not built</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}
 code{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}</style></head>

@@ -45,6 +45,14 @@ export interface CallsTable {
   end_requested_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** When the end-of-call-report was stored (unset on an ended call: recovery reports it). */
   reported_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** What carries the call: `web`, a carrier's name or `sip` (migration 0009). */
+  channel: ColumnType<string, string | undefined, string>;
+  /** The carrier's id of a phone call (unique per channel). */
+  carrier_call_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The Parley phone number carrying the call. */
+  phone_number_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** How the owner ends the call when asked from another server (see `end_requested_at`). */
+  end_request: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
 }
 
 export interface CallEventsTable {
@@ -129,8 +137,11 @@ export interface ProviderCredentialsTable {
   updated_at: UpdatedAt;
 }
 
-/** Single-use media join tokens (hashed), redeemed by whichever server the client reaches. */
-export interface CallJoinTokensTable {
+/**
+ * One-time media tokens (hashed), redeemed by whichever server the media reaches (migration 0008
+ * as `call_join_tokens`, renamed by 0009).
+ */
+export interface CallMediaTokensTable {
   token_hash: string;
   call_id: string;
   team_id: string;
@@ -140,16 +151,34 @@ export interface CallJoinTokensTable {
   created_at: CreatedAt;
 }
 
+/** A team's phone numbers (migration 0010); credentials sealed with the server key. */
+export interface PhoneNumbersTable {
+  id: string;
+  team_id: string;
+  number: string;
+  provider: string;
+  name: string | null;
+  assistant_id: string | null;
+  server: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
+  fallback_destination: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
+  credentials_sealed: string;
+  credentials_shown: JSONColumnType<Record<string, string>, string, string>;
+  api_base_url: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
 export interface Database {
   teams: TeamsTable;
   api_keys: ApiKeysTable;
   assistants: AssistantsTable;
   calls: CallsTable;
-  call_join_tokens: CallJoinTokensTable;
+  call_media_tokens: CallMediaTokensTable;
   call_events: CallEventsTable;
   call_messages: CallMessagesTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   webhook_endpoints: WebhookEndpointsTable;
   provider_credentials: ProviderCredentialsTable;
+  phone_numbers: PhoneNumbersTable;
 }

@@ -1,11 +1,13 @@
-import type { Call, CallEndTrigger, PhoneCallStatus } from '../contract/call-schema.js';
-
 /**
  * The call lifecycle of CONTRACT.md as a small state machine over the Call object:
- * queued → ongoing → finished | forwarded, or queued → finished (never connected).
+ * queued (→ ringing) → ongoing → finished | forwarded, or queued → finished (never connected).
  * `transition` is pure: it returns the next Call or throws on a transition the contract forbids.
  */
+import type { Call, CallEndTrigger, PhoneCallStatus } from '../contract/call-schema.js';
+
 export type LifecycleEvent =
+  /** A phone call not yet answered rings at the far end (status stays `queued`). */
+  | { type: 'ring'; reason?: string }
   | { type: 'connect' }
   | {
       type: 'end';
@@ -70,6 +72,13 @@ export function transition(call: Call, event: LifecycleEvent, now: number, conne
     assistantCallDuration: connectedAt === undefined ? 0 : Math.max(0, Math.round(now - connectedAt)),
   });
   switch (event.type) {
+    case 'ring':
+      if (call.status !== 'queued') throw new LifecycleError(`cannot ring a call that is ${call.status}`);
+      return {
+        ...call,
+        phoneCallStatus: 'ringing',
+        phoneCallStatusReason: event.reason ?? 'Call is ringing',
+      };
     case 'connect':
       if (call.status !== 'queued') throw new LifecycleError(`cannot connect a call that is ${call.status}`);
       return {

@@ -1,25 +1,32 @@
-import { type AnalysisContext, analyzeCall, type CallAnalysis } from '../analysis/analysis.js';
+/**
+ * Reports one call through the `CallEventSink`, strictly in order: each `record` starts after
+ * the previous one finished, with the call's state as it was when the event happened. A tool
+ * request waits for the events before it, but later events do not wait for the tool. Also the
+ * end-of-call report (`endOfCall`): analysis (passed in), cost and statistics.
+ */
+import type { Static } from '@sinclair/typebox';
 import type { AssistantSpec } from '../contract/assistant-schema.js';
-import type { Call } from '../contract/call-schema.js';
+import type { Call, CallAnalysisSchema } from '../contract/call-schema.js';
 import type { ConversationMessage } from '../contract/conversation-schema.js';
 import type { ToolCall } from '../contract/event-schemas.js';
 import { callCost } from '../cost/call-cost.js';
 import { currentPrices, type PriceTable } from '../cost/prices.js';
 import type { UsageLine } from '../cost/usage.js';
 import { isTransientDbError } from '../db/transient-error.js';
-import type { ChatMessage } from '../llm/llm.js';
+import type { ChatMessage, LlmProvider } from '../llm/llm.js';
 import type { Clock } from '../shared/clock.js';
 import { newEventId } from '../shared/ids.js';
-import type { CallEventSink, ToolCallResult } from '../webhooks/call-event-sink.js';
-import { isOwnershipLost } from '../webhooks/call-ownership-lost.js';
-import type { CallContext, EndOfCallReport, EventSpec } from '../webhooks/events/build-event.js';
+import {
+  type CallContext,
+  type CallEventSink,
+  type EndOfCallReport,
+  type EventSpec,
+  isOwnershipLost,
+  type ToolCallResult,
+} from './call-event-sink.js';
 import { callStatistics } from './call-statistics.js';
+import { endedReasonOf } from './ended-reason.js';
 
-/**
- * Reports one call through the `CallEventSink`, strictly in order: each `record` starts after
- * the previous one finished, with the call's state as it was when the event happened. A tool
- * request waits for the events before it, but later events do not wait for the tool.
- */
 export interface CallStateView {
   call: Call;
   assistant: CallContext['assistant'];
@@ -133,32 +140,51 @@ export class CallReporter {
   }
 }
 
-/** What the end-of-call report is built from; everything past `messages` is optional. */
+export type CallAnalysis = Static<typeof CallAnalysisSchema>;
+
+/** What post-call analysis gets (the `analysis/` folder's `analyzeCall` fits it). */
+export interface AnalysisInput {
+  assistant: AssistantSpec;
+  call: Call;
+  messages: readonly ConversationMessage[];
+  chat?: readonly ChatMessage[];
+  /** The LLM for an analysis part's provider and model; throws when this deployment has none. */
+  llm?: (provider: string, model: string) => LlmProvider;
+  clock?: Clock;
+}
+
+/** Post-call analysis, passed in by whoever assembles the engine (`analysis/analysis.ts`). */
+export type CallAnalyzer = (input: AnalysisInput) => Promise<CallAnalysis>;
+
+/** What the end-of-call report is built from; everything past `analyze` is optional. */
 export interface EndOfCallInput {
   call: Call;
   assistant: AssistantSpec;
   messages: readonly ConversationMessage[];
+  analyze: CallAnalyzer;
   recordingUrl?: string;
   /** The model's history with tool results (the scripted provider's variables come from it). */
   chat?: readonly ChatMessage[];
   /** The LLM for an analysis part's provider and model (absent: only offline analysis works). */
-  llm?: AnalysisContext['llm'];
+  llm?: AnalysisInput['llm'];
   clock?: Clock;
   /** Usage metered during the call; read after analysis, so analysis usage is included. */
   usage?: () => readonly UsageLine[];
   prices?: PriceTable;
   /** Provider names for the latency statistics. */
   providerNames?: { stt?: string; llm?: string; tts?: string };
+  /** `phone.provider.name`, for an end reason derived from the status ("" for web calls). */
+  phoneProvider?: string;
 }
 
 /**
- * After the call: analysis (never throws; failures are in `analysis.error`), then cost and
- * statistics. Returns the call with `analysis`, `cost` and `metrics` set, and the report.
+ * After the call: analysis (a failure becomes `analysis.error`), then cost and statistics.
+ * Returns the call with `analysis`, `cost`, `metrics` and `endedReason` set, and the report.
  */
 export async function endOfCall(input: EndOfCallInput): Promise<{ call: Call; report: EndOfCallReport }> {
   let analysis: CallAnalysis;
   try {
-    analysis = await analyzeCall({
+    analysis = await input.analyze({
       assistant: input.assistant,
       call: input.call,
       messages: input.messages,
@@ -171,20 +197,16 @@ export async function endOfCall(input: EndOfCallInput): Promise<{ call: Call; re
   }
   const cost = callCost(input.usage?.() ?? [], input.prices ?? currentPrices());
   const metrics = callStatistics(input.messages, input.providerNames);
-  const call: Call = { ...input.call, analysis, cost: { ...cost }, metrics: { ...metrics } };
+  const endedReason = endedReasonOf(input.call, input.phoneProvider);
+  const call: Call = { ...input.call, analysis, cost: { ...cost }, metrics: { ...metrics }, endedReason };
   return {
     call,
     report: {
       analysis,
       durationSeconds: Math.round(call.assistantCallDuration / 1000),
       summary: analysis.summary ?? '',
-      endedReason: call.phoneCallStatusReason,
+      endedReason,
       ...(input.recordingUrl ? { recordingUrl: input.recordingUrl } : {}),
     },
   };
-}
-
-/** The end-of-call report alone (see `endOfCall`, which also gives the updated call). */
-export async function buildEndOfCallReport(input: EndOfCallInput): Promise<EndOfCallReport> {
-  return (await endOfCall(input)).report;
 }

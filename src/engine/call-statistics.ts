@@ -1,5 +1,3 @@
-import type { ConversationMessage } from '../contract/conversation-schema.js';
-
 /**
  * `call.metrics`: per-call statistics, all computed from the per-message metrics of seed 001
  * (so a receiver can recompute them from `messages`):
@@ -17,6 +15,8 @@ import type { ConversationMessage } from '../contract/conversation-schema.js';
  * - `audio`: caller audio received, and per-turn delay statistics (`audioDelayPerTurnMs`,
  *   `delayedPacketsPerTurnCount`).
  */
+import type { ConversationMessage } from '../contract/conversation-schema.js';
+
 export const LATENCY_BUCKETS_MS = [0, 100, 200, 300, 600, 1000, 3000, 5000, 10000] as const;
 
 export interface LatencyStats {

@@ -1,13 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import type { ConversationMessage, MessageMetrics } from '../contract/conversation-schema.js';
-import type { ChatMessage, LlmToolCall } from '../llm/llm.js';
-import { toStorableText } from '../shared/storable-text.js';
-
 /**
  * The conversation of one call, twice: the contract's messages (what receivers get, with
  * metrics) and the chat history the model sees (with tool calls and results). Both hold only
  * what the caller heard: interrupted replies are cut, skipped ones leave the chat.
  */
+import { randomBytes } from 'node:crypto';
+import type { ConversationMessage, MessageMetrics } from '../contract/conversation-schema.js';
+import type { ChatMessage, LlmToolCall } from '../llm/llm.js';
+import { toStorableText } from '../shared/storable-text.js';
+
 type Skipped = { messageId: string; text: string; timestamp: number };
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

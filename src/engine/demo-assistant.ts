@@ -1,16 +1,12 @@
-import { withDefaults } from '../assistants/assistant-defaults.js';
-import { insertAssistant, listAssistants } from '../assistants/assistant-store.js';
-import type { AssistantCreate } from '../contract/assistant-schema.js';
-import type { Db } from '../db/database.js';
-import type { Dialog } from '../llm/scripted/dialog.js';
-import { DEFAULT_TEAM_NAME, findOrCreateTeam } from '../tenancy/api-keys.js';
-
 /**
- * The demo assistant a fresh `parley serve` creates for the default team: an appointment
- * booking dialog on the offline `scripted` provider, with one tool (`bookAppointment`). Point
- * `assistantServer.url` (or the tool's `server.url`) at your server to receive the booking;
- * without one, the dialog says the booking system is unreachable.
+ * The demo assistant a fresh `parley serve` creates for the default team (admin/first-run.ts):
+ * an appointment booking dialog on the offline `scripted` provider, with one tool
+ * (`bookAppointment`). Point `assistantServer.url` (or the tool's `server.url`) at your server
+ * to receive the booking; without one, the dialog says the booking system is unreachable.
  */
+import type { AssistantCreate } from '../contract/assistant-schema.js';
+import type { Dialog } from '../llm/scripted/dialog.js';
+
 const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'];
 const TIMES = ['nine', 'ten', 'eleven', 'two', 'three', 'four'];
 const YES = ['yes', 'yeah', 'yep', 'sure', 'please', 'correct', 'right', 'okay'];
@@ -130,16 +126,4 @@ export function demoAssistant(): AssistantCreate {
     ],
     dialog: demoDialog as unknown as Record<string, unknown>,
   };
-}
-
-/**
- * Creates the demo assistant for the default team when that team has no assistant yet
- * (a fresh install). Returns its id when created.
- */
-export async function ensureDemoAssistant(db: Db): Promise<string | undefined> {
-  const team = await findOrCreateTeam(db, DEFAULT_TEAM_NAME);
-  const existing = await listAssistants(db, team.id, 1);
-  if (existing.length > 0) return undefined;
-  const row = await insertAssistant(db, team.id, withDefaults(demoAssistant()));
-  return row.id;
 }

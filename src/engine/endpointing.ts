@@ -1,12 +1,12 @@
-import { Activity, ActivityDetector } from '../vad/activity-detector.js';
-import type { Vad } from '../vad/vad.js';
-
 /**
  * Endpointing: the VAD decision of every incoming frame through the activity detector's
  * hysteresis (a run of `startMs` of speech starts an utterance, a run of `endpointingMs` of
  * silence ends it), plus the speech durations the engine reports (`vadMs`, barge-in minimum).
  * Synchronous and allocation-free per frame. Offsets are milliseconds of caller audio.
  */
+import { Activity, ActivityDetector } from '../vad/activity-detector.js';
+import type { Vad } from '../vad/vad.js';
+
 export const VadEdge = Activity;
 export type VadEdge = Activity;
 

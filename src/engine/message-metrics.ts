@@ -1,11 +1,11 @@
-import type { MessageMetrics } from '../contract/conversation-schema.js';
-import type { Utterance } from './speech-output.js';
-import type { SttFinal } from './user-input.js';
-
 /**
  * Seed-001 metrics of one message, each from a measured timestamp; groups that do not apply
  * (no audio on a text call, no LLM for a fixed message) are left out.
  */
+import type { MessageMetrics } from '../contract/conversation-schema.js';
+import type { SttFinal } from './user-input.js';
+import type { Utterance } from './utterance.js';
+
 const round = (ms: number) => Math.max(0, Math.round(ms));
 
 export function userMessageMetrics(input: {
@@ -50,10 +50,10 @@ export function assistantMessageMetrics(input: {
       audioDurationMs: round(u.audioMs),
       generationTimeMs: round(u.ttsGenerationMs),
       ...(u.ttsQueueLatencyMs !== undefined ? { queueLatencyMs: round(u.ttsQueueLatencyMs) } : {}),
-      isCachePlaying: u.meta.cachedSentences === u.sentences.length,
+      isCachePlaying: u.cachedSentences === u.sentences.length,
     };
   }
-  const llm = u.meta.llm as { responseLatencyMs: number; queueLatencyMs: number } | undefined;
+  const llm = u.meta.llm;
   metrics.llm = llm
     ? { responseLatencyMs: round(llm.responseLatencyMs), queueLatencyMs: round(llm.queueLatencyMs) }
     : {};

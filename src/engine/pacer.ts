@@ -1,11 +1,11 @@
-import type { Clock, Timer } from '../shared/clock.js';
-
 /**
  * One clock for all outgoing audio: every `frameMs` it asks each registered output to send its
  * next frame. One timer for the whole process (not one per call), scheduled on absolute times
  * so it does not drift; when the event loop falls behind it catches up (bounded) instead of
  * slowing the audio down. Lateness of every frame sent is recorded in a fixed histogram.
  */
+import type { Clock, Timer } from '../shared/clock.js';
+
 export interface PacedOutput {
   /** Send the frame due at `dueMs` (scheduled time); returns true if a frame was sent. */
   tick(dueMs: number): boolean;

@@ -1,5 +1,5 @@
 import type { AssistantSpec } from '../contract/assistant-schema.js';
-import type { LlmProvider } from '../llm/llm.js';
+import type { ChatMessage, LlmProvider } from '../llm/llm.js';
 import type { ProviderError } from '../shared/provider-error.js';
 import type { SttProvider } from '../stt/stt.js';
 import type { TtsProvider } from '../tts/tts.js';
@@ -18,7 +18,7 @@ export interface EngineProviders {
   vad(options: VadOptions): Vad | Promise<Vad>;
 }
 
-/** Timing of turn-taking and end conditions (ms). Defaults follow REFERENCES.md. */
+/** Timing of turn-taking and end conditions (ms). */
 export interface EngineTiming {
   /** `hang` when no reply has started this long after the user finished. */
   hangAfterMs: number;
@@ -39,7 +39,7 @@ export const defaultTiming: EngineTiming = {
 
 /** A provider that can restrict recognition to the replies it expects next (scripted dialogs). */
 export interface PhraseHints {
-  expectedPhrases(messages: readonly import('../llm/llm.js').ChatMessage[]): readonly string[] | undefined;
+  expectedPhrases(messages: readonly ChatMessage[]): readonly string[] | undefined;
 }
 
 export function hasPhraseHints(llm: LlmProvider): llm is LlmProvider & PhraseHints {

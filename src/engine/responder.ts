@@ -1,12 +1,20 @@
+/**
+ * One reply to one user turn: the model's stream is cut into sentences and spoken as it comes;
+ * tool calls run and their results go back to the model (a few rounds at most). Built-in tools
+ * come back as an action for the call (end, forward), or run through it (transfer, DTMF).
+ */
 import type { AssistantSpec } from '../contract/assistant-schema.js';
 import type { ChatMessage, LlmProvider, LlmToolCall } from '../llm/llm.js';
 import type { Clock } from '../shared/clock.js';
 import { ProviderError } from '../shared/provider-error.js';
+import type { ToolCallResult } from './call-event-sink.js';
 import type { CallReporter } from './call-reporter.js';
 import type { Conversation } from './conversation.js';
 import { SentenceSplitter } from './sentence-splitter.js';
-import type { SpeechOutput, Utterance } from './speech-output.js';
+import type { SpeechOutput } from './speech-output.js';
 import {
+  DTMF_DIGITS,
+  DTMF_TOOL,
   describeResult,
   END_CALL_TOOL,
   findFunctionTool,
@@ -15,16 +23,22 @@ import {
   toolDefinitions,
   transferTarget,
 } from './tools.js';
+import type { Utterance } from './utterance.js';
 
-/**
- * One reply to one user turn: the model's stream is cut into sentences and spoken as it comes;
- * tool calls run and their results go back to the model (a few rounds at most). Built-in tools
- * come back as an action for the call to carry out once the speech before it has played.
- */
 export type ReplyAction =
   | { type: 'end' }
+  /** Forward by ending the call (a medium that cannot transfer): say `message`, then end as forwarded. */
   | { type: 'transfer'; to: string; message?: string }
+  /** The medium transferred the caller: the call ends as forwarded, the line is not hung up. */
+  | { type: 'transferred'; to: string }
   | { type: 'none' };
+
+/** What the call did with a `transferCall`. */
+export type TransferOutcome =
+  | { type: 'unsupported' }
+  | { type: 'transferred' }
+  /** The caller stays: the call said so and recorded the error; the model is told. */
+  | { type: 'failed'; error: string };
 
 export interface ReplyDeps {
   clock: Clock;
@@ -38,6 +52,10 @@ export interface ReplyDeps {
   onError(error: ProviderError): void;
   /** A message of this reply was created (before any of it plays). */
   onUtterance?(u: Utterance): void;
+  /** Carries out a transfer where the medium can (message played first). */
+  transfer(target: { number: string; message?: string }, signal: AbortSignal): Promise<TransferOutcome>;
+  /** Sends keypad digits (the `dtmf` tool); never throws. */
+  sendDtmf(digits: string, signal: AbortSignal): Promise<ToolCallResult>;
 }
 
 const MAX_TOOL_ROUNDS = 5;
@@ -87,11 +105,11 @@ export async function runReply(
               interruptible: deps.interruptible,
               meta: {
                 llm: {
+                  turnEndAt: reference,
                   responseLatencyMs: Math.max(0, Math.round(firstTokenAt - reference)),
                   queueLatencyMs: Math.max(0, Math.round(requestAt - reference)),
+                  firstTokenMs: firstTokenAt - requestAt,
                 },
-                llmFirstTokenMs: firstTokenAt - requestAt,
-                turnEndAt: reference,
               },
             });
             deps.onUtterance?.(u);
@@ -105,18 +123,7 @@ export async function runReply(
       }
     } catch (error) {
       if (signal.aborted) return { type: 'none' };
-      deps.onError(
-        error instanceof ProviderError
-          ? error
-          : new ProviderError({
-              type: 'llm_error',
-              code: 'stream_failed',
-              message: error instanceof Error ? error.message : String(error),
-              provider: llm.name,
-              retryable: false,
-              cause: error,
-            }),
-      );
+      deps.onError(ProviderError.from(error, 'llm_error', llm.name, 'stream_failed'));
     }
     if (u) {
       if (toolCalls.some((c) => c.name === END_CALL_TOOL || c.name === TRANSFER_CALL_TOOL))
@@ -134,15 +141,37 @@ export async function runReply(
       }
       if (call.name === TRANSFER_CALL_TOOL) {
         const target = transferTarget(assistant, call);
-        if (target) {
-          conversation.chatToolResult(call.id, call.name, JSON.stringify({ ok: true }));
-          return {
-            type: 'transfer',
-            to: target.number,
-            ...(target.message ? { message: target.message } : {}),
-          };
+        if (!target) {
+          conversation.chatToolResult(call.id, call.name, JSON.stringify({ error: 'no destination' }));
+          continue;
         }
-        conversation.chatToolResult(call.id, call.name, JSON.stringify({ error: 'no destination' }));
+        const outcome = await deps.transfer(target, signal);
+        if (signal.aborted) return { type: 'none' };
+        if (outcome.type === 'failed') {
+          // The caller was told; the conversation resumes with their next turn.
+          conversation.chatToolResult(
+            call.id,
+            call.name,
+            describeResult({ ok: false, error: outcome.error }),
+          );
+          return { type: 'none' };
+        }
+        conversation.chatToolResult(call.id, call.name, JSON.stringify({ ok: true }));
+        if (outcome.type === 'transferred') return { type: 'transferred', to: target.number };
+        return {
+          type: 'transfer',
+          to: target.number,
+          ...(target.message ? { message: target.message } : {}),
+        };
+      }
+      if (call.name === DTMF_TOOL) {
+        const digits = call.arguments.digits;
+        const result =
+          typeof digits === 'string' && DTMF_DIGITS.test(digits)
+            ? await deps.sendDtmf(digits, signal)
+            : { ok: false as const, error: 'digits must be 1-64 of 0-9, *, #, A-D' };
+        if (signal.aborted) return { type: 'none' };
+        conversation.chatToolResult(call.id, call.name, describeResult(result));
         continue;
       }
       const tool = findFunctionTool(assistant, call.name);

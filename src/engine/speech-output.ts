@@ -1,3 +1,9 @@
+/**
+ * The speech queue of one call: assistant messages (utterances) are synthesised sentence by
+ * sentence in order (one TTS request at a time, running ahead of playback), cut into fixed
+ * 20 ms frames when synthesised, and sent one frame per pacer tick with a mark every 200 ms and
+ * at each sentence end. Playback progress comes from the client's mark acks.
+ */
 import type { Clock, Timer } from '../shared/clock.js';
 import { ProviderError } from '../shared/provider-error.js';
 import type { Transport } from '../transports/transport.js';
@@ -6,72 +12,7 @@ import type { PacedOutput, Pacer } from './pacer.js';
 import { heardPrefix, MarkTracker, type SpokenSentence } from './playout.js';
 import type { Sentence } from './sentence-splitter.js';
 import type { TtsCache } from './tts-cache.js';
-
-/**
- * The speech queue of one call: assistant messages (utterances) are synthesised sentence by
- * sentence in order (one TTS request at a time, running ahead of playback), cut into fixed
- * 20 ms frames when synthesised, and sent one frame per pacer tick with a mark every 200 ms and
- * at each sentence end. Playback progress comes from the client's mark acks.
- */
-export type UtteranceState = 'pending' | 'playing' | 'done' | 'interrupted' | 'skipped';
-
-export class Utterance {
-  text = '';
-  readonly sentences: SpokenSentence[] = [];
-  textDone = false;
-  state: UtteranceState = 'pending';
-  firstAudioAt: number | undefined;
-  endedAt: number | undefined;
-  /** Audio synthesised, sent, and acked as played (ms). */
-  audioMs = 0;
-  sentMs = 0;
-  playedMs = 0;
-  ttsGenerationMs = 0;
-  ttsQueueLatencyMs: number | undefined;
-  /** Time from the first sentence being ready to its first audio frame. */
-  ttsFirstAudioMs: number | undefined;
-  /** When the first sentence was ready for TTS, and the provider's time to its first audio. */
-  firstSentenceAt: number | undefined;
-  ttsFirstChunkMs: number | undefined;
-  /** Text the caller got (heard prefix for interrupted ones, the full text otherwise). */
-  finalText = '';
-  readonly abort = new AbortController();
-  /** Frames waiting to be sent (sent ones are released). */
-  readonly frames: (Int16Array | undefined)[] = [];
-  readIndex = 0;
-  pendingSynth = 0;
-  announced = 0;
-  framesSinceMark = 0;
-  fullySent = false;
-  private resolve!: (u: Utterance) => void;
-  readonly finished: Promise<Utterance>;
-
-  constructor(
-    readonly messageId: string,
-    readonly interruptible: boolean,
-    readonly createdAt: number,
-    /** Free-form data of the owner (e.g. LLM metrics). */
-    readonly meta: Record<string, unknown> = {},
-  ) {
-    this.finished = new Promise((resolve) => {
-      this.resolve = resolve;
-    });
-  }
-
-  get isFinished(): boolean {
-    return this.state === 'done' || this.state === 'interrupted' || this.state === 'skipped';
-  }
-
-  /** @internal */
-  settle(state: 'done' | 'interrupted' | 'skipped', text: string, now: number): void {
-    if (this.isFinished) return;
-    this.state = state;
-    this.finalText = text;
-    this.endedAt = now;
-    this.frames.length = 0;
-    this.resolve(this);
-  }
-}
+import { Utterance, type UtteranceMeta } from './utterance.js';
 
 export interface SpeechOutputOptions {
   clock: Clock;
@@ -113,11 +54,6 @@ export class SpeechOutput implements PacedOutput {
     return this.o.tts !== undefined;
   }
 
-  /** Messages not yet finished, oldest first. */
-  get pending(): readonly Utterance[] {
-    return this.active;
-  }
-
   /** Whether anything is queued, synthesising or playing. */
   get busy(): boolean {
     return this.active.length > 0;
@@ -128,7 +64,7 @@ export class SpeechOutput implements PacedOutput {
     return this.active.some((u) => u.state === 'playing');
   }
 
-  begin(messageId: string, opts: { interruptible: boolean; meta?: Record<string, unknown> }): Utterance {
+  begin(messageId: string, opts: { interruptible: boolean; meta?: UtteranceMeta }): Utterance {
     const u = new Utterance(messageId, opts.interruptible, this.o.clock.now(), opts.meta);
     if (this.closed) {
       u.settle('skipped', '', this.o.clock.now());
@@ -176,11 +112,7 @@ export class SpeechOutput implements PacedOutput {
   }
 
   /** Say a fixed text as one message (welcome, end-call message …). */
-  say(
-    messageId: string,
-    text: string,
-    opts: { interruptible: boolean; meta?: Record<string, unknown> },
-  ): Utterance {
+  say(messageId: string, text: string, opts: { interruptible: boolean; meta?: UtteranceMeta }): Utterance {
     const u = this.begin(messageId, opts);
     const body = text.trim();
     if (body) this.addSentence(u, { text: body, start: 0, end: body.length }, body);
@@ -405,7 +337,7 @@ export class SpeechOutput implements PacedOutput {
           : this.o.ttsOptions;
         const cached = cache?.get(key);
         if (cached) {
-          u.meta.cachedSentences = ((u.meta.cachedSentences as number | undefined) ?? 0) + 1;
+          u.cachedSentences++;
           for (const frame of cached) pushFrame(frame);
           u.pendingSynth--;
           continue;
@@ -440,21 +372,8 @@ export class SpeechOutput implements PacedOutput {
           }
           complete = !u.isFinished;
         } catch (error) {
-          if (!u.abort.signal.aborted) {
-            this.o.onError(
-              error instanceof ProviderError
-                ? error
-                : new ProviderError({
-                    type: 'tts_error',
-                    code: 'synthesis_failed',
-                    message: error instanceof Error ? error.message : String(error),
-                    provider: tts.name,
-                    retryable: false,
-                    cause: error,
-                  }),
-              u,
-            );
-          }
+          if (!u.abort.signal.aborted)
+            this.o.onError(ProviderError.from(error, 'tts_error', tts.name, 'synthesis_failed'), u);
         } finally {
           u.ttsGenerationMs += this.o.clock.now() - started;
           u.pendingSynth--;

@@ -1,15 +1,27 @@
+/**
+ * Tools of an assistant: function tools go to the user's server as `tool-calls` through the
+ * call's event sink; `endCall`, `transferCall` and `dtmf` are built in and handled by the call.
+ */
 import type { AssistantSpec, FunctionTool } from '../contract/assistant-schema.js';
 import type { ToolCall } from '../contract/event-schemas.js';
 import type { LlmToolCall, LlmToolDefinition } from '../llm/llm.js';
-import type { ToolCallResult } from '../webhooks/call-event-sink.js';
+import type { TransferDestination } from '../transports/transport.js';
+import type { ToolCallResult } from './call-event-sink.js';
 import type { CallReporter } from './call-reporter.js';
 
-/**
- * Tools of an assistant: function tools go to the user's server as `tool-calls` through the
- * webhook engine; `endCall` and `transferCall` are built in and handled by the call.
- */
 export const END_CALL_TOOL = 'endCall';
 export const TRANSFER_CALL_TOOL = 'transferCall';
+export const DTMF_TOOL = 'dtmf';
+
+/** Keypad digits a call may send or receive. */
+export const DTMF_DIGITS = /^[0-9*#A-D]{1,64}$/;
+
+/** A destination as the transport takes it: E.164 (`+15550100`) or a `sip:`/`sips:` URI. */
+export function transferDestination(to: string): TransferDestination | undefined {
+  if (/^\+[1-9][0-9]{6,14}$/.test(to)) return { type: 'number', number: to };
+  if (/^sips?:\S+$/i.test(to)) return { type: 'sip', sipUri: to };
+  return undefined;
+}
 
 export function toolDefinitions(assistant: AssistantSpec): LlmToolDefinition[] {
   const out: LlmToolDefinition[] = [];
@@ -25,6 +37,24 @@ export function toolDefinitions(assistant: AssistantSpec): LlmToolDefinition[] {
         name: END_CALL_TOOL,
         description: tool.description ?? 'End the call when the conversation is over.',
         parameters: { type: 'object', properties: {} },
+      });
+    } else if (tool.type === 'dtmf') {
+      out.push({
+        name: DTMF_TOOL,
+        description:
+          tool.description ??
+          'Press keys on the phone keypad (send DTMF tones), for example to choose an option in a phone menu.',
+        parameters: {
+          type: 'object',
+          properties: {
+            digits: {
+              type: 'string',
+              pattern: DTMF_DIGITS.source,
+              description: 'The keys to press, in order: 0-9, *, #, A-D',
+            },
+          },
+          required: ['digits'],
+        },
       });
     } else {
       out.push({

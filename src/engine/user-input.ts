@@ -1,3 +1,8 @@
+/**
+ * The caller's side of one call: every frame goes (synchronously, without allocation) through
+ * arrival statistics, the VAD and endpointing, and into the STT stream; transcripts come back
+ * from the STT's async iterator. Handlers are called synchronously.
+ */
 import type { Clock } from '../shared/clock.js';
 import { ProviderError } from '../shared/provider-error.js';
 import type { SttEvent, SttProvider, SttStream } from '../stt/stt.js';
@@ -5,11 +10,6 @@ import type { Vad } from '../vad/vad.js';
 import { AudioInputStats } from './audio-input-stats.js';
 import { Endpointer, VadEdge } from './endpointing.js';
 
-/**
- * The caller's side of one call: every frame goes (synchronously, without allocation) through
- * arrival statistics, the VAD and endpointing, and into the STT stream; transcripts come back
- * from the STT's async iterator. Handlers are called synchronously.
- */
 export type SttFinal = Extract<SttEvent, { type: 'final' }>;
 
 export interface UserInputHandlers {
@@ -121,18 +121,7 @@ export class UserInput {
       }
     } catch (error) {
       if (this.closed) return;
-      this.o.handlers.onError(
-        error instanceof ProviderError
-          ? error
-          : new ProviderError({
-              type: 'stt_error',
-              code: 'stream_failed',
-              message: error instanceof Error ? error.message : String(error),
-              provider: this.o.stt.name,
-              retryable: false,
-              cause: error,
-            }),
-      );
+      this.o.handlers.onError(ProviderError.from(error, 'stt_error', this.o.stt.name, 'stream_failed'));
     }
   }
 }

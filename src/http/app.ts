@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { assistantRoutes } from '../assistants/assistant-routes.js';
-import { callControlRoutes, webCallSocketRoutes } from '../calls/call-control-routes.js';
+import { callControlRoutes } from '../calls/call-control-routes.js';
 import { callRoutes } from '../calls/call-routes.js';
 import type { CallService } from '../calls/call-service.js';
 import type { Config } from '../config/config.js';
@@ -20,6 +20,8 @@ import { syncRelayRoutes } from '../listen/sync-relay-routes.js';
 import { liveEventRoutes } from '../live/live-event-routes.js';
 import type { LiveEventHub } from '../live/live-events.js';
 import type { SseStreamOptions } from '../live/sse-stream.js';
+import { phoneNumberRoutes } from '../phone-numbers/phone-number-routes.js';
+import type { PhoneNumberStore } from '../phone-numbers/phone-number-store.js';
 import { errorHandler, frameworkErrorHandler } from '../shared/api-error.js';
 import { providerCredentialRoutes } from '../tenancy/provider-credential-routes.js';
 import type { ProviderCredentialStore } from '../tenancy/provider-credentials.js';
@@ -42,6 +44,8 @@ export interface AppDeps {
   outbox: Outbox;
   calls: CallService;
   credentials: ProviderCredentialStore;
+  /** Phone numbers (`/v1/phone-numbers`). */
+  phoneNumbers?: PhoneNumberStore;
   /** Live call events, streamed at `GET /v1/events/stream`. */
   live: LiveEventHub;
   /** `parley listen --tools` listeners (`GET /v1/listen/ws`). */
@@ -55,8 +59,11 @@ export interface AppDeps {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // Typed as Fastify's logger interface (pino's Logger is one), so that `app` is a plain
+  // FastifyInstance for the route plugins.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
   const app = Fastify({
-    loggerInstance: deps.logger,
+    loggerInstance,
     bodyLimit: deps.config.bodyLimitBytes,
     // Shutdown ends live calls first (with their terminal events); then any connection still
     // open (a keep-alive socket, a client that never closed its WebSocket) must not hold the
@@ -69,7 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-  }) as unknown as FastifyInstance;
+  });
 
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
@@ -116,8 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { database: deps.database, instance: deps.instance });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(eventSchemaRoutes);
-  // Outside the /v1 key check: browsers cannot set headers on a WebSocket; the join token authenticates.
-  await app.register(webCallSocketRoutes, { calls: deps.calls });
+  // The entry points (transports/entry-points.ts) are mounted at the root by server.ts.
 
   await app.register(
     async (v1) => {
@@ -126,6 +132,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(callRoutes, { db: deps.database.db });
       await v1.register(callControlRoutes, { db: deps.database.db, calls: deps.calls });
       await v1.register(teamRoutes, { db: deps.database.db });
+      if (deps.phoneNumbers)
+        await v1.register(phoneNumberRoutes, {
+          db: deps.database.db,
+          store: deps.phoneNumbers,
+          publicUrl: () => deps.calls.publicUrl(),
+          allowPrivate: deps.config.allowPrivateWebhooks,
+        });
       await v1.register(providerCredentialRoutes, {
         store: deps.credentials,
         allowPrivate: deps.config.allowPrivateWebhooks,

@@ -1,6 +1,5 @@
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
 import type { FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import { createAjv } from '../shared/ajv.js';
 import { ApiError } from '../shared/api-error.js';
 import { UNSTORABLE_TEXT } from '../shared/storable-text.js';
 
@@ -10,18 +9,13 @@ import { UNSTORABLE_TEXT } from '../shared/storable-text.js';
  * their string form.
  */
 function makeAjv(coerce: boolean) {
-  // biome-ignore lint/suspicious/noExplicitAny: ajv's CJS default export typing under NodeNext
-  const AjvClass = (Ajv as any).default ?? Ajv;
-  const ajv = new AjvClass({
+  return createAjv({
     coerceTypes: coerce,
     useDefaults: false,
     removeAdditional: false,
     allErrors: false,
     strict: false,
   });
-  // biome-ignore lint/suspicious/noExplicitAny: same as above
-  ((addFormats as any).default ?? addFormats)(ajv);
-  return ajv as import('ajv').default;
 }
 
 const bodyAjv = makeAjv(false);
@@ -33,7 +27,7 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
 };
 
 /** Deepest JSON nesting accepted in a request (objects and arrays). */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 interface Node {
   value: unknown;
@@ -59,7 +53,7 @@ function unstorableMessage(s: string): string {
  * object key) the database cannot store, or nesting deeper than `MAX_JSON_DEPTH`. Iterative, so
  * any depth is walked safely. Returns the problem with its field as a dotted path, or undefined.
  */
-export function unstorableInput(value: unknown): { field: string; message: string } | undefined {
+function unstorableInput(value: unknown): { field: string; message: string } | undefined {
   const stack: Node[] = [{ value, key: '', depth: 0, parent: undefined }];
   for (let node = stack.pop(); node; node = stack.pop()) {
     const v = node.value;

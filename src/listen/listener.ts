@@ -1,9 +1,3 @@
-import type { EventMessage } from '../contract/event-schemas.js';
-import { type LiveStreamEvent, readLiveStream, StreamRefusedError } from './event-stream.js';
-import { type ForwardResult, forwardEvent } from './forward.js';
-import type { ListenOptions } from './listen-options.js';
-import { ToolAnswerer } from './tool-answerer.js';
-
 /**
  * `parley listen`: reads the team's live event stream and POSTs each event to a local receiver,
  * one at a time in arrival order, with a real delivery's body and signed headers.
@@ -19,6 +13,12 @@ import { ToolAnswerer } from './tool-answerer.js';
  * `--tools` the server sends them to this listener instead (ToolAnswerer), which answers them
  * with the local receiver.
  */
+import type { EventMessage } from '../contract/event-schemas.js';
+import { type LiveStreamEvent, readLiveStream, StreamRefusedError } from './event-stream.js';
+import { type ForwardResult, forwardEvent } from './forward.js';
+import type { ListenOptions } from './listen-options.js';
+import { ToolAnswerer } from './tool-answerer.js';
+
 export interface ListenerHooks {
   /** One line per forwarded event (default: stdout). */
   print?: (line: string) => void;

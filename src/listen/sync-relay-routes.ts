@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ErrorResponseSchema } from '../shared/api-error.js';
@@ -7,8 +8,9 @@ import type { SyncRelay } from './sync-relay.js';
  * `GET /v1/listen/ws`: the WebSocket over which `parley listen --tools` answers the team's
  * synchronous requests (see sync-relay.ts). Register inside the authenticated `/v1` scope.
  */
-export async function syncRelayRoutes(app: FastifyInstance, opts: { relay: SyncRelay }): Promise<void> {
-  app.route<{ Querystring: { assistantId?: string } }>({
+export async function syncRelayRoutes(root: FastifyInstance, opts: { relay: SyncRelay }): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  app.route({
     method: 'GET',
     url: '/listen/ws',
     config: { webSocket: true },

@@ -1,8 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import type { WebSocket } from 'ws';
-import type { EventMessage } from '../contract/event-schemas.js';
-import type { SendResult } from '../webhooks/http/send.js';
-
 /**
  * Server side of `parley listen --tools`: listeners connected over `GET /v1/listen/ws` answer
  * their team's synchronous requests (`tool-calls`, `assistant-request`) instead of the
@@ -20,6 +15,12 @@ import type { SendResult } from '../webhooks/http/send.js';
  *
  * One process: a listener serves the calls run by the process it is connected to.
  */
+import { randomUUID } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import type { EventMessage } from '../contract/event-schemas.js';
+import type { SendResult } from '../webhooks/http/send.js';
+import type { RelaySend, SyncRequestRelay } from '../webhooks/sync-request.js';
+
 export interface RelayFilter {
   /** Assistant ids whose requests it answers; empty: all of the team's. */
   assistantIds: readonly string[];
@@ -54,9 +55,7 @@ const failure = (started: number, code: 'timeout' | 'network', message: string):
   error: { code, message },
 });
 
-export type RelaySend = (opts: { timeoutMs: number; signal?: AbortSignal }) => Promise<SendResult>;
-
-export class SyncRelay {
+export class SyncRelay implements SyncRequestRelay {
   private readonly connections: RelayConnection[] = [];
 
   /** Number of listeners connected (all teams). */

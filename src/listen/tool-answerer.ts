@@ -1,13 +1,13 @@
-import WebSocket from 'ws';
-import type { EventMessage } from '../contract/event-schemas.js';
-import { type ForwardResult, forwardEvent } from './forward.js';
-import type { ListenOptions } from './listen-options.js';
-
 /**
  * Client side of `parley listen --tools`: holds `GET /v1/listen/ws` open (reconnecting with
  * back-off) and answers each synchronous request the server sends over it by posting it to the
  * local receiver, signed like a real delivery, and returning the receiver's answer.
  */
+import WebSocket from 'ws';
+import type { EventMessage } from '../contract/event-schemas.js';
+import { type ForwardResult, forwardEvent } from './forward.js';
+import type { ListenOptions } from './listen-options.js';
+
 export class ToolAnswerer {
   private socket: WebSocket | undefined;
   private stopped = false;

@@ -1,4 +1,5 @@
-import { type Static, Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/database.js';
 import { ErrorResponseSchema } from '../shared/api-error.js';
@@ -45,16 +46,17 @@ function jsonOf(event: LiveEvent): string {
  * authenticated `/v1` scope.
  */
 export async function liveEventRoutes(
-  app: FastifyInstance,
+  root: FastifyInstance,
   opts: { db: Db; live: LiveEventHub; stream?: Partial<SseStreamOptions> },
 ): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const streamOptions = { ...defaultSseStreamOptions, ...opts.stream };
   const open = new Set<SseStream>();
   app.addHook('onClose', async () => {
     for (const stream of [...open]) stream.close('server-closed');
   });
 
-  app.get<{ Querystring: Static<typeof StreamQuery> }>(
+  app.get(
     '/events/stream',
     {
       schema: {

@@ -1,7 +1,3 @@
-import type { EventType } from '../contract/assistant-schema.js';
-import type { EventMessage } from '../contract/event-schemas.js';
-import type { Db } from '../db/database.js';
-
 /**
  * Live call events: an in-process publish/subscribe hub. The outbox publishes every call event
  * it records, right after the transaction that stored it commits (so a subscriber never sees an
@@ -11,15 +7,9 @@ import type { Db } from '../db/database.js';
  * `PgLiveRelay` (pg-live-relay.ts) feeds each hub the events the other processes record too,
  * through `LISTEN`/`NOTIFY`. PGlite is single-process, so it needs nothing more than this hub.
  */
-export interface LiveEvent {
-  teamId: string;
-  callId: string;
-  type: EventType;
-  /** The per-call sequence number of the webhook contract. */
-  sequence: number;
-  /** The event as a webhook body carries it: `{"message": <this>}`. */
-  event: EventMessage;
-}
+import type { LiveEvent, LiveEventPublisher } from '../webhooks/events/live-event.js';
+
+export type { LiveEvent, LiveEventPublisher } from '../webhooks/events/live-event.js';
 
 export interface LiveFilter {
   teamId: string;
@@ -28,17 +18,6 @@ export interface LiveFilter {
 }
 
 export type LiveListener = (event: LiveEvent) => void;
-
-/** What the outbox needs: somewhere to put recorded events. */
-export interface LiveEventPublisher {
-  /** After commit: an event of this process. */
-  publish(event: LiveEvent): void;
-  /**
-   * Inside the recording transaction, after its events are inserted into `call_events`: tell
-   * other processes (PostgreSQL NOTIFY, delivered only if and when the transaction commits).
-   */
-  beforeCommit?(tx: Db, messages: readonly EventMessage[]): Promise<void>;
-}
 
 /**
  * Hand-written: a Map of listener sets keyed by team. Node's EventEmitter would do the fan-out
@@ -119,15 +98,4 @@ export class LiveEventHub implements LiveEventPublisher {
     for (const set of this.byTeam.values()) n += set.size;
     return n;
   }
-}
-
-/** The live form of a recorded event. */
-export function liveEventOf(message: EventMessage): LiveEvent {
-  return {
-    teamId: message.call.teamId,
-    callId: message.call.id,
-    type: message.type,
-    sequence: message.sequence,
-    event: message,
-  };
 }

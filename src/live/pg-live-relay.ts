@@ -1,12 +1,3 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
-import pg from 'pg';
-import type { Logger } from 'pino';
-import type { EventMessage } from '../contract/event-schemas.js';
-import type { Db } from '../db/database.js';
-import { rehydrate } from '../webhooks/events/event-storage.js';
-import { type LiveEvent, type LiveEventHub, type LiveEventPublisher, liveEventOf } from './live-events.js';
-
 /**
  * Live call events across Parley processes that share one PostgreSQL database (PostgreSQL only:
  * PGlite is one process and keeps using the bare in-process hub).
@@ -58,6 +49,16 @@ import { type LiveEvent, type LiveEventHub, type LiveEventPublisher, liveEventOf
  * are not relayed live; they stay readable in `call_events` (a `?callId=` stream resumes with
  * `Last-Event-ID`). The relay is at-most-once, like the in-process hub.
  */
+import { createHash, randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { EventMessage } from '../contract/event-schemas.js';
+import type { Db } from '../db/database.js';
+import { rehydrate } from '../webhooks/events/event-storage.js';
+import { type LiveEvent, type LiveEventPublisher, liveEventOf } from '../webhooks/events/live-event.js';
+import type { LiveEventHub } from './live-events.js';
+
 export interface PgLiveRelayOptions {
   db: Db;
   hub: LiveEventHub;

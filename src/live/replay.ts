@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
 import { loadCallEvents } from '../webhooks/events/event-storage.js';
-import { type LiveEvent, liveEventOf } from './live-events.js';
+import { type LiveEvent, liveEventOf } from '../webhooks/events/live-event.js';
 
 /** Event ids as the outbox makes them (`newEventId`). */
 const EVENT_ID = /^evt_[0-9a-f]{32}$/;

@@ -1,5 +1,3 @@
-import type { Writable } from 'node:stream';
-
 /**
  * One Server-Sent Events connection over a writable (an HTTP response whose headers were sent).
  * Hand-written: SSE framing is a few lines, and no maintained Fastify SSE plugin is installed;
@@ -14,6 +12,8 @@ import type { Writable } from 'node:stream';
  * through. A burst costs little per stream: frames are concatenations that share the event's
  * JSON string until they are written.
  */
+import type { Writable } from 'node:stream';
+
 export interface SseStreamOptions {
   /** A comment line this often keeps proxies and idle timers from closing the stream. */
   heartbeatMs: number;

@@ -1,36 +1,38 @@
+/**
+ * Where calls get their providers: per team (each team may bring its own keys), from the one
+ * registry (provider-registry.ts), each bound to its model and wrapped in its fallback (or, with
+ * none, one retry) so that a failing provider is reported as an `error` event, not a crash.
+ */
 import type { AssistantSpec } from '../contract/assistant-schema.js';
 import type { EngineProviders } from '../engine/providers.js';
 import type { LlmProvider } from '../llm/llm.js';
 import { ProviderError, type ProviderErrorType } from '../shared/provider-error.js';
 import type { SttProvider } from '../stt/stt.js';
-import {
-  type CredentialLookup,
-  credentialLookup,
-  type ProviderCredentialStore,
-} from '../tenancy/provider-credentials.js';
 import type { TtsProvider } from '../tts/tts.js';
+import { type CredentialLookup, credentialLookup } from './credential-lookup.js';
 import { FallbackLlm } from './fallback/fallback-llm.js';
 import { FallbackStt } from './fallback/fallback-stt.js';
 import { FallbackTts } from './fallback/fallback-tts.js';
 import { RetryOnceLlm, RetryOnceTts } from './fallback/retry-once.js';
-import {
-  llmRegistry,
-  type ProviderContext,
-  type ProviderEntry,
-  sttRegistry,
-  ttsRegistry,
-} from './provider-registry.js';
+import { type LocalProviders, providerFrom } from './local-providers.js';
+import type { ProviderContext } from './provider-registry.js';
 
 /** Where calls get their providers: per team, because each team may bring its own keys. */
 export interface ProviderSource {
   forTeam(teamId: string): Promise<EngineProviders>;
 }
 
+/** Teams' own keys (tenancy/provider-credentials.ts), defined here so providers/ does not import tenancy/. */
+export interface TeamCredentials {
+  /** Every credential of a team, with the environment behind it. */
+  lookupFor(teamId: string): Promise<CredentialLookup>;
+}
+
 export interface ProviderCatalogOptions {
-  /** The offline providers (scripted, pocketsphinx, flite, espeak-ng, VAD). */
-  local: EngineProviders;
+  /** The built-in providers, probed at start, and the VAD. */
+  local: LocalProviders;
   /** Teams' encrypted keys; unset: the environment's only. */
-  credentials?: ProviderCredentialStore;
+  credentials?: TeamCredentials;
   modelsDir: string;
   localLlm?: { threads: number; contextSize: number };
   env?: NodeJS.ProcessEnv;
@@ -65,28 +67,10 @@ export function createProviderCatalog(o: ProviderCatalogOptions): ProviderSource
         credentials,
         modelsDir: o.modelsDir,
         ...(o.localLlm ? { localLlm: o.localLlm } : {}),
+        probed: o.local.probed,
       });
     },
   };
-}
-
-function fromRegistry<P>(
-  entry: ProviderEntry<P>,
-  name: string,
-  type: ProviderErrorType,
-  ctx: ProviderContext,
-  assistant: AssistantSpec,
-): P {
-  if (entry.credential && !entry.keyOptional && !ctx.credentials(entry.credential).apiKey) {
-    throw new ProviderError({
-      type,
-      code: 'missing_credentials',
-      message: `${name}: no API key; set one with PUT /v1/provider-credentials/${entry.credential} or in the server environment`,
-      provider: name,
-      retryable: false,
-    });
-  }
-  return entry.create(ctx, assistant);
 }
 
 const withModel = <O extends { model?: string }>(options: O, model: string | undefined): O =>
@@ -129,33 +113,13 @@ function withFallback<P>(
   }
 }
 
-export function teamProviders(local: EngineProviders, ctx: ProviderContext): EngineProviders {
-  const llmFor = (assistant: AssistantSpec, provider: string): LlmProvider => {
-    const entry = llmRegistry[provider];
-    return entry
-      ? fromRegistry(entry, provider, 'llm_error', ctx, assistant)
-      : local.llm({ ...assistant, assistantProvider: provider as AssistantSpec['assistantProvider'] });
-  };
-  const sttFor = (assistant: AssistantSpec, provider: string, model: string | undefined): SttProvider => {
-    const entry = sttRegistry[provider];
-    const stt = entry
-      ? fromRegistry(entry, provider, 'stt_error', ctx, assistant)
-      : local.stt({
-          ...assistant,
-          config: { ...assistant.config, speech: { ...assistant.config.speech, stt: { provider } } },
-        });
-    return bindStt(stt, model);
-  };
-  const ttsFor = (assistant: AssistantSpec, provider: string, model: string | undefined): TtsProvider => {
-    const entry = ttsRegistry[provider];
-    const tts = entry
-      ? fromRegistry(entry, provider, 'tts_error', ctx, assistant)
-      : local.tts({
-          ...assistant,
-          config: { ...assistant.config, speech: { ...assistant.config.speech, tts: { provider } } },
-        });
-    return bindTts(tts, model);
-  };
+function teamProviders(local: LocalProviders, ctx: ProviderContext): EngineProviders {
+  const llmFor = (assistant: AssistantSpec, provider: string): LlmProvider =>
+    providerFrom('llm', provider, ctx, assistant);
+  const sttFor = (assistant: AssistantSpec, provider: string, model: string | undefined): SttProvider =>
+    bindStt(providerFrom('stt', provider, ctx, assistant), model);
+  const ttsFor = (assistant: AssistantSpec, provider: string, model: string | undefined): TtsProvider =>
+    bindTts(providerFrom('tts', provider, ctx, assistant), model);
 
   return {
     llm(assistant, report) {

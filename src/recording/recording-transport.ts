@@ -1,8 +1,8 @@
 import type {
   ControlResult,
   HangUpRequest,
-  Transport,
   TransferDestination,
+  Transport,
   TransportEvent,
   TransportHandlers,
 } from '../transports/transport.js';

@@ -26,6 +26,27 @@ export class ProviderError extends Error {
     this.retryable = init.retryable;
   }
 
+  /**
+   * `error` itself when it is a `ProviderError`; else a non-retryable one of this type and
+   * provider that carries the error's message (and the error as `cause`).
+   */
+  static from(
+    error: unknown,
+    type: ProviderErrorType,
+    provider: string,
+    code = 'unavailable',
+  ): ProviderError {
+    if (error instanceof ProviderError) return error;
+    return new ProviderError({
+      type,
+      code,
+      message: error instanceof Error ? error.message : String(error),
+      provider,
+      retryable: false,
+      cause: error,
+    });
+  }
+
   toEventError(): {
     type: ProviderErrorType;
     code: string;

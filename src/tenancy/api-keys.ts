@@ -1,17 +1,17 @@
-import { createHash, randomBytes } from 'node:crypto';
-import type { Db } from '../db/database.js';
-import { newObjectId } from '../shared/ids.js';
-
 /**
  * API keys: `pk_` + 32 random bytes (base64url). Only the SHA-256 of a key is stored: keys are
  * high-entropy random strings, so a fast hash is safe (no password-style KDF needed) and lets
  * every request be authenticated with one indexed lookup.
  */
-export function generateApiKey(): string {
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from '../db/database.js';
+import { newObjectId } from '../shared/ids.js';
+
+function generateApiKey(): string {
   return `pk_${randomBytes(32).toString('base64url')}`;
 }
 
-export function hashApiKey(key: string): string {
+function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 

@@ -1,13 +1,11 @@
 import { promises as dns } from 'node:dns';
-import { type Static, Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { CREDENTIAL_PROVIDERS } from '../providers/credential-lookup.js';
 import { ApiError, ErrorResponseSchema } from '../shared/api-error.js';
 import { checkAddress, validateWebhookUrl } from '../shared/network-guard.js';
-import {
-  CREDENTIAL_PROVIDERS,
-  type CredentialProvider,
-  type ProviderCredentialStore,
-} from './provider-credentials.js';
+import type { ProviderCredentialStore } from './provider-credentials.js';
 
 const ProviderParam = Type.Object({
   provider: Type.Union(
@@ -48,26 +46,27 @@ const CredentialPutSchema = Type.Object(
  * `PARLEY_ALLOW_PRIVATE_WEBHOOKS=1`. A name that later resolves elsewhere is not re-checked
  * per request (noted in the README).
  */
-async function vetBaseUrl(raw: string, allowPrivate: boolean): Promise<void> {
+export async function vetBaseUrl(raw: string, allowPrivate: boolean, field = 'baseUrl'): Promise<void> {
   const check = validateWebhookUrl(raw, { allowPrivate });
-  if (!check.ok) throw new ApiError(400, 'invalid_request', `baseUrl ${check.message}`, 'baseUrl');
+  if (!check.ok) throw new ApiError(400, 'invalid_request', `${field} ${check.message}`, field);
   if (check.literalIp) return;
   let addresses: { address: string }[];
   try {
     addresses = await dns.lookup(check.hostname, { all: true });
   } catch {
-    throw new ApiError(400, 'invalid_request', `baseUrl host ${check.hostname} does not resolve`, 'baseUrl');
+    throw new ApiError(400, 'invalid_request', `${field} host ${check.hostname} does not resolve`, field);
   }
   for (const { address } of addresses) {
     const verdict = checkAddress(address, { allowPrivate });
-    if (!verdict.allowed) throw new ApiError(400, 'invalid_request', `baseUrl ${verdict.reason}`, 'baseUrl');
+    if (!verdict.allowed) throw new ApiError(400, 'invalid_request', `${field} ${verdict.reason}`, field);
   }
 }
 
 export async function providerCredentialRoutes(
-  app: FastifyInstance,
+  root: FastifyInstance,
   opts: { store: ProviderCredentialStore; allowPrivate: boolean },
 ): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const { store } = opts;
   const errors = { 400: ErrorResponseSchema, 401: ErrorResponseSchema, 404: ErrorResponseSchema };
   app.get(
@@ -93,7 +92,7 @@ export async function providerCredentialRoutes(
       environment: store.environmentProviders(),
     }),
   );
-  app.put<{ Params: Static<typeof ProviderParam>; Body: Static<typeof CredentialPutSchema> }>(
+  app.put(
     '/provider-credentials/:provider',
     {
       schema: {
@@ -106,10 +105,10 @@ export async function providerCredentialRoutes(
     },
     async (request) => {
       if (request.body.baseUrl) await vetBaseUrl(request.body.baseUrl, opts.allowPrivate);
-      return store.put(request.team.id, request.params.provider as CredentialProvider, request.body);
+      return store.put(request.team.id, request.params.provider, request.body);
     },
   );
-  app.delete<{ Params: Static<typeof ProviderParam> }>(
+  app.delete(
     '/provider-credentials/:provider',
     {
       schema: {
@@ -120,9 +119,9 @@ export async function providerCredentialRoutes(
       },
     },
     async (request, reply) => {
-      if (!(await store.remove(request.team.id, request.params.provider as CredentialProvider)))
+      if (!(await store.remove(request.team.id, request.params.provider)))
         throw new ApiError(404, 'not_found', `no credential for ${request.params.provider}`);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 }

@@ -1,35 +1,19 @@
+/**
+ * Teams' own cloud provider keys, encrypted at rest (`PUT /v1/provider-credentials/:provider`),
+ * with the operator's environment behind them. A team's entry wins over the environment: a key
+ * alone uses the operator's base URL (if any); a base URL alone gets no operator key (see
+ * `credentialLookup` in providers/credential-lookup.ts, which also lists the providers).
+ */
 import type { Db } from '../db/database.js';
+import {
+  CREDENTIAL_PROVIDERS,
+  type CredentialLookup,
+  type CredentialProvider,
+  credentialEnvironment,
+  credentialLookup,
+} from '../providers/credential-lookup.js';
 import type { ProviderCredentials } from '../shared/provider-credentials.js';
 import type { SecretBox } from './secret-box.js';
-
-/**
- * Cloud provider keys: a team's own (encrypted at rest, `PUT /v1/provider-credentials/:provider`)
- * or the operator's environment. A team's entry wins over the environment: a key alone uses the
- * operator's base URL (if any); a base URL alone gets no operator key (see `credentialLookup`).
- */
-export const CREDENTIAL_PROVIDERS = [
-  'openai',
-  'anthropic',
-  'gemini',
-  'openai-compatible',
-  'deepgram',
-  'elevenlabs',
-  'cartesia',
-] as const;
-export type CredentialProvider = (typeof CREDENTIAL_PROVIDERS)[number];
-
-/** The environment variables each provider's key and base URL come from when a team has none. */
-export const credentialEnvironment: Record<CredentialProvider, { apiKey: string[]; baseUrl: string }> = {
-  openai: { apiKey: ['OPENAI_API_KEY'], baseUrl: 'OPENAI_BASE_URL' },
-  anthropic: { apiKey: ['ANTHROPIC_API_KEY'], baseUrl: 'ANTHROPIC_BASE_URL' },
-  gemini: { apiKey: ['GEMINI_API_KEY', 'GOOGLE_GENERATIVE_AI_API_KEY'], baseUrl: 'GEMINI_BASE_URL' },
-  'openai-compatible': { apiKey: ['OPENAI_COMPATIBLE_API_KEY'], baseUrl: 'OPENAI_COMPATIBLE_BASE_URL' },
-  deepgram: { apiKey: ['DEEPGRAM_API_KEY'], baseUrl: 'DEEPGRAM_BASE_URL' },
-  elevenlabs: { apiKey: ['ELEVENLABS_API_KEY'], baseUrl: 'ELEVENLABS_BASE_URL' },
-  cartesia: { apiKey: ['CARTESIA_API_KEY'], baseUrl: 'CARTESIA_BASE_URL' },
-};
-
-export type CredentialLookup = (provider: CredentialProvider) => ProviderCredentials;
 
 export interface StoredCredential {
   provider: CredentialProvider;
@@ -132,26 +116,4 @@ export class ProviderCredentialStore {
     }
     return credentialLookup(team, this.env);
   }
-}
-
-/**
- * A team's own credentials first, then the environment's. The operator's key goes only to the
- * operator's endpoint: a team that sets its own base URL brings its own key (or none, for a
- * server that needs none), so the operator's key is never sent to a host a tenant chose.
- */
-export function credentialLookup(
-  team: ReadonlyMap<string, ProviderCredentials>,
-  env: NodeJS.ProcessEnv,
-): CredentialLookup {
-  return (provider) => {
-    const e = credentialEnvironment[provider];
-    const own = team.get(provider) ?? {};
-    const apiKey = own.apiKey ?? (own.baseUrl ? undefined : e.apiKey.map((name) => env[name]).find(Boolean));
-    const baseUrl = own.baseUrl ?? (env[e.baseUrl] || undefined);
-    return {
-      ...(apiKey ? { apiKey } : {}),
-      ...(baseUrl ? { baseUrl } : {}),
-      ...(own.baseUrl ? { baseUrlFromTeam: true } : {}),
-    };
-  };
 }

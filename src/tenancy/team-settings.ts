@@ -1,3 +1,8 @@
+/**
+ * Team-wide settings: the server that answers `assistant-request` (web calls created without
+ * an assistant, phone numbers that name none) and the assistant used when it does not answer.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { mergeDeep, REDACTED } from '../assistants/assistant-defaults.js';
@@ -6,10 +11,6 @@ import type { Db } from '../db/database.js';
 import { ApiError, ErrorResponseSchema } from '../shared/api-error.js';
 import { webhookSecretProblem } from '../shared/webhook-signing.js';
 
-/**
- * Team-wide settings: the server that answers `assistant-request` (web calls created without
- * an assistant, phone numbers that name none) and the assistant used when it does not answer.
- */
 export const TeamServerSchema = Type.Object(
   {
     url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 }),
@@ -60,7 +61,8 @@ function redact(settings: TeamSettings): TeamSettings {
 
 const TeamSchema = Type.Object({ id: Type.String(), name: Type.String(), settings: TeamSettingsSchema });
 
-export async function teamRoutes(app: FastifyInstance, opts: { db: Db }): Promise<void> {
+export async function teamRoutes(root: FastifyInstance, opts: { db: Db }): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = opts;
   const errors = { 400: ErrorResponseSchema, 401: ErrorResponseSchema };
   app.get(
@@ -74,7 +76,7 @@ export async function teamRoutes(app: FastifyInstance, opts: { db: Db }): Promis
     },
     async (request) => ({ ...request.team, settings: redact(await getTeamSettings(db, request.team.id)) }),
   );
-  app.patch<{ Body: Static<typeof TeamSettingsPatchSchema> }>(
+  app.patch(
     '/team',
     {
       schema: {

@@ -27,12 +27,15 @@ export type FakeTransportEntry =
 
 export class FakeTransport implements Transport {
   readonly kind = 'web' as const;
-  readonly providerName: string = '';
+  /** `phone.provider.name` ("" like a web client; tests of phone behaviour name a carrier). */
+  providerName = '';
   /** What control the scripted medium offers; `transferResult` / `dtmfResult` are its answers. */
   capabilities: TransportCapabilities = { transfer: false, dtmf: false };
   transferResult: ControlResult = { ok: true };
   dtmfResult: ControlResult = { ok: true };
   readonly log: FakeTransportEntry[] = [];
+  /** Every `hangUp` the call asked for, also those after the media was gone (a no-op then). */
+  readonly hangUpRequests: HangUpRequest[] = [];
   audioFrames = 0;
   /** Audio frames received since the last `clear` (what the client would be playing). */
   private handlers: TransportHandlers | undefined;
@@ -77,6 +80,7 @@ export class FakeTransport implements Transport {
   }
 
   async hangUp({ cause, reason }: HangUpRequest): Promise<ControlResult> {
+    this.hangUpRequests.push({ cause, reason });
     if (this.closed) return { ok: true };
     this.closed = { cause, reason };
     this.log.push({ type: 'closed', cause, reason });

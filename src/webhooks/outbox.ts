@@ -1,30 +1,33 @@
-import { randomUUID } from 'node:crypto';
+/**
+ * The transactional outbox: a call's new state and the events it caused are written in one
+ * transaction (group commit: the records waiting meanwhile share the next one), then handed to
+ * the dispatcher, which sends them at once, and to the live views. Implements the call engine's
+ * `CallEventSink`; its synchronous requests (tool-calls, assistant-request) are sync-request.ts.
+ */
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { NOTIFICATION_EVENT_TYPES, type NotificationEventType } from '../contract/assistant-schema.js';
 import type { EventMessage, ToolCall } from '../contract/event-schemas.js';
 import type { Db } from '../db/database.js';
-import type { SyncRelay } from '../listen/sync-relay.js';
-import { type LiveEventPublisher, liveEventOf } from '../live/live-events.js';
+import { CallOwnershipLost } from '../engine/call-event-sink.js';
 import { newEventId } from '../shared/ids.js';
-import { buildSignedHeaders } from '../shared/webhook-signing.js';
 import type {
   AssistantRequestReply,
   CallEventSink,
   RecordOptions,
   ToolCallResult,
 } from './call-event-sink.js';
-import { CallOwnershipLost } from './call-ownership-lost.js';
 import type { DeliveryJob } from './delivery/delivery-job.js';
-import { attemptRecord, errorText, laneKeyOf } from './delivery/delivery-job.js';
-import { type DeliveryRowInput, insertDeliveries, writeAttemptResults } from './delivery/delivery-store.js';
+import { laneKeyOf, newDeliveryId } from './delivery/delivery-job.js';
+import { type DeliveryRowInput, insertDeliveries } from './delivery/delivery-store.js';
 import type { Dispatcher } from './delivery/dispatcher.js';
-import { assistantServerTarget, type DeliveryTarget, toolCallTarget } from './delivery/routing.js';
+import { assistantServerTarget, type DeliveryTarget } from './delivery/routing.js';
 import { serializeEvent } from './delivery/wire-format.js';
 import { buildEventMessage, type CallContext, type EventSpec } from './events/build-event.js';
 import { type CompactedBatch, EventCompactor, insertMessageBodies } from './events/event-storage.js';
-import { parseAssistantRequestReply, parseToolCallsReply } from './http/parse-reply.js';
-import { type SendResult, sendWebhook } from './http/send.js';
+import { type LiveEventPublisher, liveEventOf } from './events/live-event.js';
+import type { SendResult } from './http/send.js';
+import { type SyncRequestRelay, SyncRequests } from './sync-request.js';
 
 const isNotification = (type: string): type is NotificationEventType =>
   (NOTIFICATION_EVENT_TYPES as readonly string[]).includes(type);
@@ -67,25 +70,17 @@ const MAX_COMMITTERS = 2;
 /** At most this many record() calls share a transaction (keeps statements under PG's parameter cap). */
 const MAX_BATCH = 400;
 
-export const newDeliveryId = () => `dlv_${randomUUID().replaceAll('-', '')}`;
-
-/** CONTRACT.md: an assistant-request is answered within 5 s or falls back. */
-export const ASSISTANT_REQUEST_BUDGET_MS = 5_000;
-
-/** Largest synchronous reply read (tool results, assistant-request replies). */
-export const SYNC_REPLY_MAX_BYTES = 256 * 1024;
-
-/**
- * The transactional outbox: a call's new state and the events it caused are written in one
- * transaction, then handed to the dispatcher, which sends them at once. Implements the call
- * engine's `CallEventSink`.
- */
 export class Outbox implements CallEventSink {
+  private pending: PendingRecord[] = [];
+  private readonly compactor = new EventCompactor();
+  private committers = 0;
+  private readonly sync: SyncRequests;
+
   constructor(
     private readonly db: Db,
     private readonly dispatcher: Dispatcher,
     private readonly logger: Logger,
-    private readonly allowPrivate: boolean,
+    allowPrivate: boolean,
     /** Gets every recorded event once its transaction has committed (live views). */
     private readonly live?: LiveEventPublisher,
     /**
@@ -93,10 +88,21 @@ export class Outbox implements CallEventSink {
      * another process is never written; its record() fails with `CallOwnershipLost`.
      */
     private readonly callOwner?: string,
-  ) {}
+  ) {
+    this.sync = new SyncRequests(db, logger, allowPrivate, async (ctx, spec) => {
+      const { messages } = await this.persist(ctx, [spec], false);
+      return messages[0] as EventMessage;
+    });
+  }
 
   /** `parley listen --tools`: a connected listener answers synchronous requests instead of the URL. */
-  syncRelay: SyncRelay | undefined;
+  get syncRelay(): SyncRequestRelay | undefined {
+    return this.sync.relay;
+  }
+
+  set syncRelay(relay: SyncRequestRelay | undefined) {
+    this.sync.relay = relay;
+  }
 
   async record(
     ctx: CallContext,
@@ -157,20 +163,13 @@ export class Outbox implements CallEventSink {
     });
   }
 
-  private pending: PendingRecord[] = [];
-  private readonly compactor = new EventCompactor();
-  private committers = 0;
-
   private async commitLoop(): Promise<void> {
     this.committers++;
     try {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, MAX_BATCH);
         try {
-          const t0 = performance.now();
           const results = await this.commitBatch(batch);
-          if (process.env.OUTBOX_DEBUG)
-            console.error('batch', batch.length, (performance.now() - t0).toFixed(1));
           for (const [i, r] of batch.entries()) r.resolve(results[i] as Persisted);
           this.publish(results);
         } catch (error) {
@@ -335,167 +334,30 @@ export class Outbox implements CallEventSink {
     return sql<boolean>`${owned} and not (calls.status not in ('queued', 'ongoing') and excluded.status in ('queued', 'ongoing'))`;
   }
 
-  async requestToolCalls(
+  requestToolCalls(
     ctx: CallContext,
     toolCalls: readonly ToolCall[],
     signal: AbortSignal,
   ): Promise<Map<string, ToolCallResult>> {
-    const results = new Map<string, ToolCallResult>();
-    // One request per destination: tools with their own server, the rest to the assistant's.
-    const groups = new Map<string, { target: DeliveryTarget; calls: ToolCall[] }>();
-    for (const toolCall of toolCalls) {
-      const target = toolCallTarget(ctx.assistant, toolCall.function.name);
-      if (!target) {
-        results.set(toolCall.id, {
-          ok: false,
-          error: `no server is configured for tool ${toolCall.function.name}`,
-        });
-        continue;
-      }
-      const key = JSON.stringify([target.url, target.secret ?? '']);
-      const group = groups.get(key) ?? { target, calls: [] };
-      group.calls.push(toolCall);
-      groups.set(key, group);
-    }
-    await Promise.all(
-      [...groups.values()].map(async ({ target, calls }) => {
-        let message: EventMessage;
-        try {
-          [message] = (await this.persist(ctx, [{ type: 'tool-calls', toolCallList: calls }], false))
-            .messages as [EventMessage];
-        } catch (error) {
-          this.logger.error({ err: error, callId: ctx.call.id }, 'could not record tool-calls event');
-          for (const c of calls)
-            results.set(c.id, { ok: false, error: 'the tool could not be called (internal error)' });
-          return;
-        }
-        const { result } = await this.sendSync(ctx.call.teamId, ctx.call.id, message, target, signal);
-        const ids = calls.map((c) => c.id);
-        if (!result.ok) {
-          const why =
-            result.error?.code === 'timeout'
-              ? `the tool did not answer within ${target.timeoutMs} ms`
-              : result.error
-                ? `the tool server could not be reached (${result.error.code})`
-                : `the tool server answered HTTP ${result.statusCode}`;
-          for (const id of ids) results.set(id, { ok: false, error: why });
-          return;
-        }
-        const reply = parseToolCallsReply(result.responseBody, ids);
-        for (const id of ids) {
-          results.set(
-            id,
-            reply.usable
-              ? (reply.results[id] ?? { ok: false, error: 'no result' })
-              : { ok: false, error: `unusable reply: ${reply.reason}` },
-          );
-        }
-      }),
-    );
-    return results;
+    return this.sync.requestToolCalls(ctx, toolCalls, signal);
   }
 
-  async requestAssistant(
+  requestAssistant(
     ctx: CallContext,
     target: DeliveryTarget,
     signal: AbortSignal,
   ): Promise<AssistantRequestReply> {
-    let message: EventMessage;
-    try {
-      [message] = (await this.persist(ctx, [{ type: 'assistant-request' }], false)).messages as [
-        EventMessage,
-      ];
-    } catch (error) {
-      this.logger.error({ err: error, callId: ctx.call.id }, 'could not record assistant-request event');
-      return { kind: 'unusable', reason: 'internal error' };
-    }
-    const budget = { ...target, timeoutMs: Math.min(target.timeoutMs, ASSISTANT_REQUEST_BUDGET_MS) };
-    const { result } = await this.sendSync(ctx.call.teamId, ctx.call.id, message, budget, signal);
-    if (!result.ok) {
-      const reason =
-        result.error?.code === 'timeout'
-          ? `no answer within ${budget.timeoutMs} ms`
-          : result.error
-            ? `${result.error.code}: ${result.error.message}`
-            : `HTTP ${result.statusCode}`;
-      return { kind: 'unusable', reason };
-    }
-    return parseAssistantRequestReply(result.responseBody);
+    return this.sync.requestAssistant(ctx, target, signal);
   }
 
-  /**
-   * One synchronous request (tool-calls, assistant-request, test events): sent now, never
-   * queued, logged as a delivery with its attempt.
-   */
-  async sendSync(
+  /** One synchronous request (tool-calls, assistant-request, test events); see sync-request.ts. */
+  sendSync(
     teamId: string,
     callId: string | null,
     message: EventMessage,
     target: DeliveryTarget,
     signal?: AbortSignal,
   ): Promise<{ deliveryId: string; result: SendResult }> {
-    const body = serializeEvent(message, target.format);
-    const attemptedAt = Date.now();
-    const headers = buildSignedHeaders({
-      eventId: message.id,
-      eventType: message.type,
-      timestampMs: attemptedAt,
-      body,
-      ...(target.secret ? { secret: target.secret } : {}),
-      headers: target.headers,
-    });
-    const relay = this.syncRelay?.route(teamId, message);
-    const result = relay
-      ? await relay({ timeoutMs: target.timeoutMs, ...(signal ? { signal } : {}) })
-      : await sendWebhook({
-          url: target.url,
-          headers,
-          body,
-          timeoutMs: target.timeoutMs,
-          maxResponseBytes: SYNC_REPLY_MAX_BYTES,
-          allowPrivate: this.allowPrivate,
-          ...(signal ? { signal } : {}),
-        });
-    const deliveryId = newDeliveryId();
-    const error = errorText(result);
-    try {
-      await insertDeliveries(this.db, [
-        {
-          id: deliveryId,
-          teamId,
-          eventId: message.id,
-          callId,
-          sequence: message.sequence,
-          eventType: message.type,
-          mode: 'sync',
-          target,
-          status: result.ok ? 'delivered' : 'failed',
-          nextAttemptAt: attemptedAt,
-          leaseOwner: null,
-          leaseUntil: null,
-        },
-      ]);
-      await writeAttemptResults(
-        this.db,
-        // The delivery log says when `parley listen` answered instead of the URL.
-        [attemptRecord(deliveryId, relay ? 'parley listen' : target.url, attemptedAt, result)],
-        [
-          {
-            id: deliveryId,
-            status: result.ok ? 'delivered' : 'failed',
-            attemptCount: 1,
-            nextAttemptAt: attemptedAt,
-            firstAttemptAt: attemptedAt,
-            lastStatusCode: result.statusCode ?? null,
-            lastError: error,
-            leaseUntil: null,
-            completedAt: Date.now(),
-          },
-        ],
-      );
-    } catch (e) {
-      this.logger.error({ err: e, eventId: message.id }, 'could not log synchronous request');
-    }
-    return { deliveryId, result };
+    return this.sync.send(teamId, callId, message, target, signal);
   }
 }

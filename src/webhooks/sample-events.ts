@@ -1,14 +1,14 @@
+/**
+ * A realistic sample of each event type, for `POST /v1/assistants/:id/test-webhook` (the
+ * "send test event" button). The call id has the contract's form (`WC-<uuid v4>`), so receivers
+ * that validate ids accept it; `call.metadata.test: true` tells them it is a test.
+ */
 import { randomUUID } from 'node:crypto';
 import type { AssistantSpec, EventType } from '../contract/assistant-schema.js';
 import type { Call } from '../contract/call-schema.js';
 import type { ConversationMessage } from '../contract/conversation-schema.js';
 import type { CallContext, EventSpec } from './events/build-event.js';
 
-/**
- * A realistic sample of each event type, for `POST /v1/assistants/:id/test-webhook` (the
- * "send test event" button). The call id has the contract's form (`WC-<uuid v4>`), so receivers
- * that validate ids accept it; `call.metadata.test: true` tells them it is a test.
- */
 export function sampleContext(
   teamId: string,
   assistant: AssistantSpec & { _id: string },

@@ -1,20 +1,21 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { findAssistant, specOf } from '../assistants/assistant-store.js';
-import { EVENT_TYPES, type EventType } from '../contract/assistant-schema.js';
+import { EVENT_TYPES } from '../contract/assistant-schema.js';
 import { type EventMessage, eventSchemas } from '../contract/event-schemas.js';
 import type { Db } from '../db/database.js';
 import { ApiError, ErrorResponseSchema, notFound } from '../shared/api-error.js';
 import { newEventId } from '../shared/ids.js';
 import { afterCursor, decodeCursor, PageQuery, page } from '../shared/pagination.js';
-import { errorText, laneKeyOf } from './delivery/delivery-job.js';
+import { errorText, laneKeyOf, newDeliveryId } from './delivery/delivery-job.js';
 import { insertDeliveries } from './delivery/delivery-store.js';
 import type { Dispatcher } from './delivery/dispatcher.js';
 import { assistantServerTarget, type DeliveryTarget, toolCallTarget } from './delivery/routing.js';
 import { serializeEvent } from './delivery/wire-format.js';
 import { buildEventMessage } from './events/build-event.js';
 import { rehydrate } from './events/event-storage.js';
-import { newDeliveryId, type Outbox } from './outbox.js';
+import type { Outbox } from './outbox.js';
 import { sampleContext, sampleSpec } from './sample-events.js';
 
 const EventTypeSchema = Type.Union(EVENT_TYPES.map((t) => Type.Literal(t)));
@@ -140,13 +141,14 @@ async function findDeliveryWithEvent(db: Db, teamId: string, id: string) {
 }
 
 export async function webhookRoutes(
-  app: FastifyInstance,
+  root: FastifyInstance,
   opts: { db: Db; dispatcher: Dispatcher; outbox: Outbox },
 ): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const { db, dispatcher, outbox } = opts;
   const tags = ['webhooks'];
 
-  app.get<{ Querystring: Static<typeof ListQuery> }>(
+  app.get(
     '/webhook-deliveries',
     {
       schema: {
@@ -181,7 +183,7 @@ export async function webhookRoutes(
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/webhook-deliveries/:id',
     {
       schema: {
@@ -216,7 +218,7 @@ export async function webhookRoutes(
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/webhook-deliveries/:id/replay',
     {
       schema: {
@@ -278,7 +280,7 @@ export async function webhookRoutes(
     },
   );
 
-  app.post<{ Body: { url: string } }>(
+  app.post(
     '/webhook-endpoints/enable',
     {
       schema: {
@@ -338,7 +340,7 @@ export async function webhookRoutes(
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { type: EventType } }>(
+  app.post(
     '/assistants/:id/test-webhook',
     {
       schema: {
@@ -418,7 +420,8 @@ export async function webhookRoutes(
 }
 
 /** Public (no key): the JSON Schema of each event type, from the definitions the code uses. */
-export async function eventSchemaRoutes(app: FastifyInstance): Promise<void> {
+export async function eventSchemaRoutes(root: FastifyInstance): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/v1/schemas/events',
     {
@@ -430,7 +433,7 @@ export async function eventSchemaRoutes(app: FastifyInstance): Promise<void> {
     },
     async () => ({ data: EVENT_TYPES.map((type) => ({ type, schema: `/v1/schemas/events/${type}` })) }),
   );
-  app.get<{ Params: { type: EventType } }>(
+  app.get(
     '/v1/schemas/events/:type',
     {
       schema: {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoAssistant } from '../../src/engine/demo-assistant.js';
-import { createLocalProviders, type LocalProviders } from '../../src/engine/local-providers.js';
+import { createLocalProviders, type LocalProviders } from '../../src/providers/local-providers.js';
 import {
   browserTestSkipReason,
   CHROMIUM,

@@ -18,7 +18,7 @@ import { WebhookReceiver } from '../support/webhook-receiver.js';
 import { api, type CallServer, Client, callEvents, startCallServer } from './support.js';
 
 /**
- * Issue 13: a web call's media may reach any server on the database. Join tokens are stored
+ * Issue 13: a call's media may reach any server on the database. Media tokens are stored
  * (hashed) in the database; the server the client joins through claims the call and runs it;
  * `POST /v1/calls/:id/end` on another server reaches it at once (NOTIFY), not at its heartbeat.
  */
@@ -58,7 +58,7 @@ describe('join tokens in the database', () => {
     const created = await api(cs, 'POST', '/v1/calls', { assistantId });
     expect(created.status).toBe(201);
     const { id, join } = created.json as { id: string; join: { url: string; token: string } };
-    const rows = await cs.server.database.db.selectFrom('call_join_tokens').selectAll().execute();
+    const rows = await cs.server.database.db.selectFrom('call_media_tokens').selectAll().execute();
     const row = rows.find((r) => r.call_id === id);
     expect(row).toMatchObject({ used_at: null });
     expect(row?.token_hash).toMatch(/^[0-9a-f]{64}$/);
@@ -250,6 +250,39 @@ describe.skipIf(!testDatabaseUrl)('two servers on one PostgreSQL database', () =
       expect(seen[side].filter((e) => e.callId === id).map((e) => e.sequence)).toEqual(stored);
     }
     expect(cs.receiver.schemaErrors).toEqual([]);
+  });
+
+  it("a carrier's busy callback reaching B ends the outbound call A placed, as busy, at once", async () => {
+    const cs = await startRelayed({ PARLEY_CALL_HEARTBEAT_MS: '60000' });
+    const assistant = await api(cs, 'POST', '/v1/assistants', {
+      name: 'dialer',
+      assistantServer: { url: cs.receiver.url },
+    });
+    const { b } = await startB(cs);
+    // A hears end requests on its LISTEN connection (the control channel).
+    await expect.poll(() => cs.server.parley.liveRelay?.listenerPid, { timeout: 10_000 }).toBeDefined();
+    const team = await findOrCreateTeam(cs.server.parley.database.db, 'calls');
+    const admission = await cs.calls.admission.admit({
+      teamId: team.id,
+      channel: 'twilio',
+      direction: 'outbound',
+      customer: { number: '+15550142' },
+      phoneNumber: { id: 'num_1', number: '+15550100' },
+      assistant: { assistantId: assistant.json._id },
+    });
+    const id = admission.call.id;
+    await b.calls.phoneStatus.report(id, { status: 'busy', detail: 'busy' });
+    await cs.receiver.waitFor(
+      () => callEvents(cs, id).some((m) => m.type === 'end-of-call-report'),
+      5_000,
+      'the report',
+    );
+    const events = callEvents(cs, id);
+    const statuses = events.filter((m) => m.type === 'status-update');
+    expect(statuses.map((m) => m.call.phoneCallStatus)).toEqual(['queued', 'busy']);
+    expect(statuses[1].call.phoneCallStatusReason).toBe('Customer was busy (busy)');
+    expect(statuses[1].phone.provider.name).toBe('twilio');
+    expect(events.filter((m) => m.type === 'end-of-call-report')).toHaveLength(1);
   });
 
   it("A's join window passing does not end a call whose client joined through B", async () => {

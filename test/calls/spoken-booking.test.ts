@@ -3,7 +3,7 @@ import { schemaErrors } from '../../src/analysis/schema-validator.js';
 import type { CallCost } from '../../src/cost/call-cost.js';
 import type { CallStatistics } from '../../src/engine/call-statistics.js';
 import { demoAssistant } from '../../src/engine/demo-assistant.js';
-import { createLocalProviders, type LocalProviders } from '../../src/engine/local-providers.js';
+import { createLocalProviders, type LocalProviders } from '../../src/providers/local-providers.js';
 import { createFliteTts } from '../../src/tts/flite/index.js';
 import { inspectWav } from '../recording/support.js';
 import { api, type CallServer, Client, startCallServer } from './support.js';

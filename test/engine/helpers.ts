@@ -1,5 +1,6 @@
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
+import { analyzeCall } from '../../src/analysis/analysis.js';
 import { withDefaults } from '../../src/assistants/assistant-defaults.js';
 import type { AssistantCreate } from '../../src/contract/assistant-schema.js';
 import { eventSchemas } from '../../src/contract/event-schemas.js';
@@ -81,6 +82,7 @@ export function startSession(opts: {
     providers: opts.providers,
     clock: opts.clock,
     pacer: opts.pacer ?? new Pacer(opts.clock),
+    analyze: analyzeCall,
     ...(opts.timing ? { timing: opts.timing } : {}),
     ...(opts.ttsCache ? { ttsCache: opts.ttsCache } : {}),
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { CallOwnershipLost } from '../../src/engine/call-event-sink.js';
 import { CallReporter, type CallStateView } from '../../src/engine/call-reporter.js';
 import type { CallEventSink, RecordOptions } from '../../src/webhooks/call-event-sink.js';
-import { CallOwnershipLost } from '../../src/webhooks/call-ownership-lost.js';
 import type { CallContext, EventSpec } from '../../src/webhooks/events/build-event.js';
 import { callContext } from '../support/call-context.js';
 

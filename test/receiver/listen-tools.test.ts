@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseListenArgs } from '../../src/listen/listen-options.js';
 import { Listener } from '../../src/listen/listener.js';
+import type { SyncRelay } from '../../src/listen/sync-relay.js';
 import { FakeLlm, fakeProviders } from '../../src/testing/fake-providers.js';
 import { api, type CallServer, Client, startCallServer } from '../calls/support.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
@@ -180,7 +181,7 @@ describe('parley listen --tools', () => {
     await listener.ready;
     expect(await welcome()).toBe('Local hello.');
     await listener.stop();
-    await until(() => cs.server.parley.outbox.syncRelay?.size === 0, 'the listener to be gone');
+    await until(() => (cs.server.parley.outbox.syncRelay as SyncRelay).size === 0, 'the listener to be gone');
     expect(await welcome()).toBe('Deployed hello.');
   });
 });

@@ -10,7 +10,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   // 2. the engine and what it is assembled from: provider registry and catalog, metering, recording
   ['providers', 'engine', 'cost', 'recording'],
   // 3. the product's nouns: their schemas, stores and services (and, today, their routes)
-  ['assistants', 'calls', 'webhooks', 'tenancy', 'analysis', 'live', 'listen'],
+  ['assistants', 'calls', 'phone-numbers', 'webhooks', 'tenancy', 'analysis', 'live', 'listen'],
   // 4. the HTTP app and the admin channel, which mount the routes
   ['http', 'dashboard-server', 'admin'],
   // 5. entry points and the fakes for tests and benchmarks, which wire everything

@@ -5,6 +5,7 @@ import { useSession } from '../lib/session.js';
 const NAV = [
   { href: '/assistants', label: 'Assistants', testId: 'nav-assistants', icon: '◆' },
   { href: '/calls', label: 'Calls', testId: 'nav-calls', icon: '☎' },
+  { href: '/phone-numbers', label: 'Phone numbers', testId: 'nav-phone-numbers', icon: '#' },
   { href: '/settings', label: 'Settings', testId: 'nav-settings', icon: '⚙' },
 ] as const;
 

@@ -267,7 +267,9 @@ export function CallDetailPage({ id }: { id: string }) {
             <Link href={`/assistants/${call.assistantId}`} className="link">
               assistant
             </Link>{' '}
-            · {call.callType} · {call.direction} · started {formatDate(call.startAt)}
+            · {call.callType} · {call.direction}
+            {call.callType === 'phone' ? ` · caller ${call.userNumber} · number ${call.assistantNumber}` : ''}{' '}
+            · started {formatDate(call.startAt)}
           </>
         }
         actions={

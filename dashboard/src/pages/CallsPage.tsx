@@ -122,6 +122,7 @@ export function CallsPage() {
                     <div className="cell-title mono">{shortId(c.id)}</div>
                     <div className="cell-sub">
                       {c.callType} · {c.direction}
+                      {c.callType === 'phone' ? ` · ${c.userNumber} ↔ ${c.assistantNumber}` : ''}
                     </div>
                   </td>
                   <td>

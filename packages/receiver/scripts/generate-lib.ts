@@ -185,15 +185,58 @@ function tsType(schema: Schema, names: Map<string, string>, indent: string, top 
   }
 }
 
-function typesModule(events: Record<string, Schema>): string {
-  const names = new Map<string, string>();
-  const defs = namedDefinitions(events);
-  for (const [name, schema] of defs) names.set(JSON.stringify(schema), name);
-  const out: string[] = [HEADER];
-  for (const [name, schema] of defs) {
-    const doc = typeof schema.description === 'string' ? `/** ${schema.description} */\n` : '';
-    out.push(`${doc}export type ${name} = ${tsType(schema, names, '', true)};\n`);
+/**
+ * The files of the TypeScript types, each under 450 lines: the shared objects (`Call`,
+ * `Assistant`, the smaller ones) and the events, each file importing the names it uses, plus
+ * `types.ts`, which re-exports them all (the package's entry and its modules import from it).
+ */
+const TYPE_FILES: readonly { file: string; names: readonly string[] }[] = [
+  { file: 'call.ts', names: ['Call'] },
+  { file: 'assistant.ts', names: ['Assistant'] },
+  {
+    file: 'objects.ts',
+    names: ['Phone', 'Customer', 'ConversationMessage', 'CallAnalysis', 'ToolCall', 'EventError'],
+  },
+];
+const EVENTS_FILE = 'events.ts';
+
+/** The `import type` lines for the named definitions of other files that `body`'s code (not its comments) uses. */
+function importsOf(body: string, own: string, fileOf: Map<string, string>): string[] {
+  const code = body.replace(/\/\*\*[\s\S]*?\*\//g, '');
+  const byFile = new Map<string, string[]>();
+  for (const [name, file] of fileOf) {
+    if (file === own || !new RegExp(`\\b${name}\\b`).test(code)) continue;
+    byFile.set(file, [...(byFile.get(file) ?? []), name]);
   }
+  return [...byFile.entries()].map(
+    ([file, names]) => `import type { ${names.join(', ')} } from './${file.replace(/\.ts$/, '.js')}';`,
+  );
+}
+
+function typeModules(events: Record<string, Schema>): Record<string, string> {
+  const names = new Map<string, string>();
+  const defs = new Map(namedDefinitions(events));
+  for (const [name, schema] of defs) names.set(JSON.stringify(schema), name);
+  const fileOf = new Map<string, string>();
+  for (const { file, names: inFile } of TYPE_FILES) for (const name of inFile) fileOf.set(name, file);
+  const missing = [...defs.keys()].filter((name) => !fileOf.has(name));
+  if (missing.length > 0) throw new Error(`no generated file for the types ${missing.join(', ')}`);
+  const module = (file: string, body: string[]): string => {
+    const text = body.join('\n');
+    const imports = importsOf(text, file, fileOf);
+    return [HEADER, ...(imports.length > 0 ? [...imports, ''] : []), text].join('\n');
+  };
+  const files: Record<string, string> = {};
+  for (const { file, names: inFile } of TYPE_FILES) {
+    const out: string[] = [];
+    for (const name of inFile) {
+      const schema = defs.get(name) as Schema;
+      const doc = typeof schema.description === 'string' ? `/** ${schema.description} */\n` : '';
+      out.push(`${doc}export type ${name} = ${tsType(schema, names, '', true)};\n`);
+    }
+    files[file] = module(file, out);
+  }
+  const out: string[] = [];
   const eventNames: string[] = [];
   for (const type of EVENT_TYPES) {
     const name = `${pascal(type)}Event`;
@@ -213,11 +256,19 @@ function typesModule(events: Record<string, Schema>): string {
   out.push('/** The `message` of any event (or of one type). */');
   out.push("export type EventMessage<T extends EventType = EventType> = EventOfType<T>['message'];");
   out.push('');
-  return out.join('\n');
+  files[EVENTS_FILE] = module(EVENTS_FILE, out);
+  files['types.ts'] = [
+    HEADER,
+    ...[...TYPE_FILES.map(({ file }) => file), EVENTS_FILE].map(
+      (file) => `export * from './${file.replace(/\.ts$/, '.js')}';`,
+    ),
+    '',
+  ].join('\n');
+  return files;
 }
 
 export async function generate(): Promise<Record<string, string>> {
   const events: Record<string, Schema> = {};
   for (const type of EVENT_TYPES) events[type] = plain(eventSchemas[type], type);
-  return { 'schemas.ts': schemasModule(events), 'types.ts': typesModule(events) };
+  return { 'schemas.ts': schemasModule(events), ...typeModules(events) };
 }

@@ -1,7 +1,8 @@
 /**
  * Generates `src/generated/schemas.ts` (the JSON Schemas the server validates its events
- * against, shared subtrees written once) and `src/generated/types.ts` (TypeScript types of the
- * same schemas) from the server's definitions in `src/contract/event-schemas.ts`.
+ * against, shared subtrees written once) and the TypeScript types of the same schemas
+ * (`call.ts`, `assistant.ts`, `objects.ts`, `events.ts`, re-exported by `types.ts`) from the
+ * server's definitions in `src/contract/event-schemas.ts`.
  *
  * Run: `npm run generate -w @parley/receiver`. `--check` writes nothing and exits 1 when the
  * committed files differ from a fresh generation (the drift test runs the same comparison).

@@ -1,13 +1,13 @@
-import type { LlmChunk, LlmProvider, LlmRequest } from '../../llm/llm.js';
-import type { TtsOptions, TtsProvider } from '../../tts/tts.js';
-import { canFallBack, type ReportError, switchedError } from './fallback-error.js';
-
 /**
  * For an assistant without a fallback: a request that fails retryably (5xx, 429, a dropped
  * connection, a stall) before producing anything is sent once more to the same provider, and
  * an `error` event says so. Once output has started a failure surfaces as it is: asking again
  * would repeat what the caller already heard.
  */
+import type { LlmChunk, LlmProvider, LlmRequest } from '../../llm/llm.js';
+import type { TtsOptions, TtsProvider } from '../../tts/tts.js';
+import { canFallBack, type ReportError, switchedError } from './fallback-error.js';
+
 async function* once<T>(
   attempt: () => AsyncIterable<T>,
   signal: AbortSignal,

@@ -4,7 +4,7 @@ import { guardedDispatcher } from '../../shared/provider-credentials.js';
 import { ProviderError } from '../../shared/provider-error.js';
 import { EventQueue } from '../event-queue.js';
 import type { SttEvent, SttOptions, SttStream } from '../stt.js';
-import { openAiError } from './errors.js';
+import { OPENAI, openAiError } from './errors.js';
 import { isoLanguage, modelStreams, type ResolvedOpenAiSttOptions } from './openai-stt.js';
 import { transcribe } from './transcription-request.js';
 
@@ -154,16 +154,7 @@ export class OpenAiSttStream implements SttStream {
       });
     } catch (error) {
       if (this.isDone() || this.controller.signal.aborted) return;
-      this.fail(
-        error instanceof ProviderError
-          ? error
-          : openAiError(
-              'stream_failed',
-              error instanceof Error ? error.message : String(error),
-              false,
-              error,
-            ),
-      );
+      this.fail(ProviderError.from(error, 'stt_error', OPENAI, 'stream_failed'));
     }
   }
 

@@ -22,6 +22,7 @@ import { access, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { HighBandNoise } from '../../audio/band-fill.js';
 import { LinearResampler } from '../../audio/resampler.js';
 import { ProviderError } from '../../shared/provider-error.js';
 import { EventQueue } from '../event-queue.js';
@@ -41,7 +42,15 @@ export interface PocketsphinxSttOptions {
   vadPostSpeechFrames?: number;
   /** Extra CLI arguments appended to every decoder. */
   extraArgs?: readonly string[];
+  /**
+   * 8-kHz (phone) audio is upsampled for the wideband model and this much faint noise (PCM16
+   * RMS) fills its empty band above 4 kHz (`audio/band-fill.ts`); 0 turns it off. The default
+   * is the level measured best in bench/phone-band.
+   */
+  phoneBandNoiseRms?: number;
 }
+
+export const DEFAULT_PHONE_BAND_NOISE_RMS = 30;
 
 export const DEFAULT_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
 
@@ -96,6 +105,10 @@ export class PocketsphinxStt implements SttProvider {
   private readonly written = new Set<string>();
 
   constructor(private readonly o: ResolvedOptions) {}
+
+  get phoneBandNoiseRms(): number {
+    return this.o.phoneBandNoiseRms ?? DEFAULT_PHONE_BAND_NOISE_RMS;
+  }
 
   stream(options: SttOptions, signal: AbortSignal): SttStream {
     return new PocketsphinxStream(this, options, signal);
@@ -164,6 +177,7 @@ export class PocketsphinxStt implements SttProvider {
 class PocketsphinxStream implements SttStream {
   private readonly queue = new EventQueue<SttEvent>();
   private readonly resampler: LinearResampler | undefined;
+  private readonly bandFill: HighBandNoise | undefined;
   private readonly decoders = new Set<DecoderProcess>();
   private active: DecoderProcess | undefined;
   /** The open-model decoder kept warm while a grammar decoder is active. */
@@ -185,6 +199,8 @@ class PocketsphinxStream implements SttStream {
   ) {
     if (options.sampleRate !== DECODER_SAMPLE_RATE) {
       this.resampler = new LinearResampler(options.sampleRate, DECODER_SAMPLE_RATE);
+      const rms = provider.phoneBandNoiseRms;
+      if (options.sampleRate === 8000 && rms > 0) this.bandFill = new HighBandNoise(rms);
     }
     if (!/^en\b/i.test(options.language)) {
       this.fail(
@@ -218,6 +234,7 @@ class PocketsphinxStream implements SttStream {
     if (this.resampler) {
       const count = this.resampler.processToBuffer(frame);
       samples = this.resampler.buffer;
+      this.bandFill?.addTo(samples, count);
       this.append(samples, count);
     } else {
       this.append(samples, samples.length);

@@ -159,8 +159,17 @@ export interface PhoneCarrier {
     account: CarrierAccount,
     signal: AbortSignal,
   ): Promise<CarrierReply>;
-  /** The markup an outbound call's `answerUrl` returns (carriers that fetch it). */
-  answerOutbound?(request: { callId: string; urls: CallUrls }): CarrierReply;
+  /**
+   * What the call's `afterUrl` answers once the media stream ended (Twilio's `<Connect action>`:
+   * `<Hangup/>`); default an empty 200. A transfer does not come here: it uses the REST API.
+   */
+  afterStream?(req: CarrierHttpRequest): CarrierReply;
+  /**
+   * What a request to the call's `answerUrl` gets (carriers that fetch markup): the outbound call's
+   * stream markup, or what the carrier itself pointed there (Plivo's transfer `aleg_url`, told
+   * apart by `req`, the verified request).
+   */
+  answerOutbound?(request: { callId: string; urls: CallUrls; req?: CarrierHttpRequest }): CarrierReply;
   /** A status callback (or any webhook carrying a status); `undefined` when it carries none. */
   parseStatus(req: CarrierHttpRequest): StatusReport | undefined;
   placeCall(
@@ -170,11 +179,13 @@ export interface PhoneCarrier {
   ): Promise<{ carrierCallId: string }>;
   /** Ends the call; "already ended" answers (404, 422 …) are success. */
   hangUp(carrierCallId: string, account: CarrierAccount, signal: AbortSignal): Promise<ControlResult>;
+  /** `urls`: the call's URLs, for carriers that fetch the transfer's markup (Plivo's `aleg_url`). */
   transfer(
     carrierCallId: string,
     to: TransferDestination,
     account: CarrierAccount,
     signal: AbortSignal,
+    urls?: CallUrls,
   ): Promise<ControlResult>;
   sendDtmf(
     carrierCallId: string,

@@ -54,6 +54,8 @@ export abstract class CarrierMediaStream implements Transport {
   private readonly pendingMarks = new Set<string>();
   private closed = false;
   private transferred = false;
+  /** The server asked to hang up: a `stop` or close that follows is its own, not the caller's. */
+  private hangUpRequested: HangUpRequest | undefined;
   /** Milliseconds of caller audio received so far (the stream's own clock, for gap filling). */
   private receivedMs = 0;
   private readonly rate = new TokenBucket(MESSAGES_PER_SECOND / 1000, MESSAGE_BURST);
@@ -93,6 +95,15 @@ export abstract class CarrierMediaStream implements Transport {
       clearTimeout(this.helloTimer);
       if (this.closed) return;
       this.closed = true;
+      if (this.hangUpRequested) {
+        this.deliver({
+          code,
+          reason: this.hangUpRequested.reason,
+          initiator: 'server',
+          protocolError: false,
+        });
+        return;
+      }
       this.deliver({
         code,
         reason: reason.toString('utf8') || (this.transferred ? 'transferred' : 'carrier closed the stream'),
@@ -183,6 +194,10 @@ export abstract class CarrierMediaStream implements Transport {
     this.closed = true;
     clearTimeout(this.helloTimer);
     this.socket.close(MediaCloseCodes.normal, 'stream stopped');
+    if (this.hangUpRequested) {
+      this.deliver({ reason: this.hangUpRequested.reason, initiator: 'server', protocolError: false });
+      return;
+    }
     this.deliver({
       reason: this.transferred ? 'transferred' : reason,
       initiator: 'client',
@@ -261,6 +276,7 @@ export abstract class CarrierMediaStream implements Transport {
 
   async hangUp(request: HangUpRequest): Promise<ControlResult> {
     clearTimeout(this.helloTimer);
+    this.hangUpRequested ??= request;
     // After a transfer the carrier carries the caller elsewhere; a hang-up would cut that call.
     // Taken over: another server owns the call now and ends it; this one only lets go.
     const result =

@@ -21,6 +21,8 @@ export interface DeliveryJob {
   nextAttemptAt: number;
 }
 
+export const newDeliveryId = () => `dlv_${randomUUID().replaceAll('-', '')}`;
+
 export function laneKeyOf(callId: string | null, url: string, deliveryId: string): string {
   return callId ? `${callId} ${url}` : deliveryId;
 }

@@ -1,11 +1,10 @@
+/** SQL for the delivery tables: batched writes for the hot path, claims for recovery. */
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { rehydrateSettled } from '../events/event-storage.js';
 import { type AttemptRecord, type DeliveryJob, type DeliveryUpdate, laneKeyOf } from './delivery-job.js';
 import type { DeliveryTarget } from './routing.js';
 import { serializeEvent } from './wire-format.js';
-
-/** SQL for the delivery tables: batched writes for the hot path, claims for recovery. */
 
 export interface DeliveryRowInput {
   id: string;

@@ -1,20 +1,25 @@
+/**
+ * Sends notification deliveries: at once when they are recorded (no polling delay), in
+ * sequence order per (call, endpoint) lane, with retries held in memory while they are short.
+ * A sweeper claims whatever no live process holds (after a crash, or long retries), so the
+ * table, not this memory, is the source of truth. Each attempt is prepared (signed), sent, and
+ * settled by attempt-outcome.ts; its results are written in batches by result-writer.ts.
+ *
+ * Hand-written rather than pg-boss/graphile-worker: those poll (hundreds of ms to seconds of
+ * latency), do not run on PGlite, and cannot give per-(call, endpoint) ordering with a bounded
+ * hold; the outbox rows written in the state change's own transaction are the queue.
+ */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
-import { isTransientDbError } from '../../db/transient-error.js';
 import { buildSignedHeaders } from '../../shared/webhook-signing.js';
-import { nextRetryDelayMs, RETRY_HORIZON_MS } from '../http/backoff.js';
-import { classifyOutcome, parseRetryAfter, type SendResult, sendWebhook } from '../http/send.js';
-import {
-  type AttemptRecord,
-  attemptRecord,
-  type DeliveryJob,
-  type DeliveryUpdate,
-  errorText,
-} from './delivery-job.js';
-import { claimDueDeliveries, renewLeases, writeAttemptResults } from './delivery-store.js';
+import { type SendResult, sendWebhook } from '../http/send.js';
+import { settleAttempt } from './attempt-outcome.js';
+import { attemptRecord, type DeliveryJob } from './delivery-job.js';
+import { claimDueDeliveries, renewLeases } from './delivery-store.js';
 import { EndpointState, type PeerSignals } from './endpoint-state.js';
 import { holdDeliveries } from './endpoint-store.js';
+import { ResultWriter } from './result-writer.js';
 
 export interface DispatcherOptions {
   allowPrivate: boolean;
@@ -42,7 +47,7 @@ export interface DispatcherWiring {
   signals?: PeerSignals;
 }
 
-export const defaultDispatcherOptions = {
+const defaultDispatcherOptions = {
   allowPrivate: false,
   orderingHoldMs: 30_000,
   sweepIntervalMs: 1_000,
@@ -65,16 +70,6 @@ interface Lane {
   bypassFailedAt: number | undefined;
 }
 
-/**
- * Sends notification deliveries: at once when they are recorded (no polling delay), in
- * sequence order per (call, endpoint) lane, with retries held in memory while they are short.
- * A sweeper claims whatever no live process holds (after a crash, or long retries), so the
- * table, not this memory, is the source of truth.
- *
- * Hand-written rather than pg-boss/graphile-worker: those poll (hundreds of ms to seconds of
- * latency), do not run on PGlite, and cannot give per-(call, endpoint) ordering with a bounded
- * hold; the outbox rows written in the state change's own transaction are the queue.
- */
 export class Dispatcher {
   readonly owner: string;
   private readonly options: DispatcherOptions;
@@ -86,12 +81,7 @@ export class Dispatcher {
   private inFlight = 0;
   /** When each endpoint URL last accepted a delivery (ms). */
   private readonly lastSuccess = new Map<string, number>();
-  private pendingAttempts: AttemptRecord[] = [];
-  private pendingUpdates: DeliveryUpdate[] = [];
-  private flushTimer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
-  private flushRetryTimer: NodeJS.Timeout | undefined;
-  private flushFailures = 0;
+  private readonly results: ResultWriter;
   private sweepTimer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
@@ -108,6 +98,7 @@ export class Dispatcher {
     this.options = { ...defaultDispatcherOptions, ...rest };
     this.owner = owner ?? `disp_${randomBytes(6).toString('hex')}`;
     this.endpoints = new EndpointState(db, logger, signals, () => void this.sweep());
+    this.results = new ResultWriter(db, logger, this.options.flushDelayMs);
   }
 
   async start(): Promise<void> {
@@ -126,6 +117,7 @@ export class Dispatcher {
   /** Stops sending; in-flight attempts finish and their results are written. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.results.stop();
     this.endpoints.stop();
     clearInterval(this.sweepTimer);
     clearInterval(this.renewTimer);
@@ -246,7 +238,7 @@ export class Dispatcher {
     }
   }
 
-  /** One attempt; returns whether the job stays in memory for a retry. */
+  /** One attempt (prepare, send, settle); returns whether the job stays in memory for a retry. */
   private async attempt(job: DeliveryJob): Promise<boolean> {
     const attemptedAt = Date.now();
     const { target } = job;
@@ -269,66 +261,28 @@ export class Dispatcher {
     });
     const now = Date.now();
     job.attemptCount++;
-    job.firstAttemptAt ??= attemptedAt;
-    const outcome = classifyOutcome(result, now);
-    const error = errorText(result);
-    this.record(attemptRecord(job.id, target.url, attemptedAt, result));
-    const base = {
-      id: job.id,
-      attemptCount: job.attemptCount,
-      firstAttemptAt: job.firstAttemptAt,
-      lastStatusCode: result.statusCode ?? null,
-      lastError: error,
-    };
-    if (outcome.kind === 'retry') {
-      const fromReceiver = parseRetryAfter(result.responseHeaders['retry-after'], now);
-      const delay =
-        fromReceiver !== undefined
-          ? nextRetryDelayMs(job.attemptCount, this.options.random, fromReceiver)
-          : Math.round(
-              nextRetryDelayMs(job.attemptCount, this.options.random, outcome.retryAfterMs) *
-                this.options.retryDelayScale,
-            );
-      const next = now + delay;
-      if (next - job.createdAt <= RETRY_HORIZON_MS) {
-        job.nextAttemptAt = next;
-        const keep = delay <= this.options.inMemoryRetryMs;
-        this.update({
-          ...base,
-          status: 'pending',
-          nextAttemptAt: next,
-          leaseUntil: keep ? next + this.options.leaseMs : null,
-          completedAt: null,
-        });
-        return keep;
-      }
-      this.update({
-        ...base,
-        status: 'failed',
-        nextAttemptAt: now,
-        leaseUntil: null,
-        completedAt: now,
-        lastError: `gave up after 72 h: ${error ?? result.statusCode}`,
-      });
-      return false;
-    }
-    if (outcome.kind === 'disable')
+    const firstAttemptAt = job.firstAttemptAt ?? attemptedAt;
+    job.firstAttemptAt = firstAttemptAt;
+    this.results.record(attemptRecord(job.id, target.url, attemptedAt, result));
+    const settled = settleAttempt({ ...job, firstAttemptAt }, result, now, this.options);
+    const { kind, update } = settled;
+    if (kind === 'retry') job.nextAttemptAt = update.nextAttemptAt;
+    if (settled.disable)
       await this.endpoints.disable(job.teamId, target.url, `410 Gone on delivery ${job.id}`);
-    const delivered = outcome.kind === 'success';
-    if (delivered) this.lastSuccess.set(target.url, now);
-    this.update({
-      ...base,
-      status: delivered ? 'delivered' : 'failed',
-      nextAttemptAt: now,
-      leaseUntil: null,
-      completedAt: now,
-    });
-    if (!delivered)
+    if (kind === 'delivered') this.lastSuccess.set(target.url, now);
+    this.results.update(update);
+    if (kind === 'failed')
       this.logger.warn(
-        { deliveryId: job.id, eventId: job.eventId, url: target.url, status: result.statusCode, error },
+        {
+          deliveryId: job.id,
+          eventId: job.eventId,
+          url: target.url,
+          status: result.statusCode,
+          error: update.lastError,
+        },
         'webhook delivery failed',
       );
-    return false;
+    return settled.keep;
   }
 
   /**
@@ -351,66 +305,9 @@ export class Dispatcher {
     }
   }
 
-  private record(attempt: AttemptRecord): void {
-    this.pendingAttempts.push(attempt);
-    this.scheduleFlush();
-  }
-
-  private update(update: DeliveryUpdate): void {
-    this.pendingUpdates.push(update);
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushTimer) return;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = undefined;
-      void this.flush();
-    }, this.options.flushDelayMs);
-  }
-
-  /**
-   * Writes every finished attempt since the last flush; flushes run one at a time. A write that
-   * fails on a lost connection, a restart or a cancelled statement is kept (ahead of newer
-   * results) and written again after a back-off; meanwhile the rows stay leased by this process
-   * (renewed), so no sweeper sends a delivered event again.
-   */
+  /** Writes every finished attempt since the last flush (see result-writer.ts). */
   flush(): Promise<void> {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    clearTimeout(this.flushRetryTimer);
-    this.flushRetryTimer = undefined;
-    this.flushing = this.flushing.then(async () => {
-      const attempts = this.pendingAttempts;
-      const updates = latestPerDelivery(this.pendingUpdates);
-      if (attempts.length === 0 && updates.length === 0) return;
-      this.pendingAttempts = [];
-      this.pendingUpdates = [];
-      try {
-        await writeAttemptResults(this.db, attempts, updates);
-        this.flushFailures = 0;
-      } catch (error) {
-        if (!isTransientDbError(error)) {
-          // Cannot succeed on retry; the rows stay pending and their lease expires: re-sent.
-          this.logger.error({ err: error, count: updates.length }, 'could not write delivery results');
-          return;
-        }
-        this.pendingAttempts = attempts.concat(this.pendingAttempts);
-        this.pendingUpdates = updates.concat(this.pendingUpdates);
-        this.flushFailures++;
-        const retryInMs = Math.min(100 * 2 ** (this.flushFailures - 1), 5_000);
-        this.logger.error(
-          { err: error, count: updates.length, attempt: this.flushFailures, retryInMs },
-          'could not write delivery results; retrying',
-        );
-        if (!this.stopped)
-          this.flushRetryTimer = setTimeout(() => {
-            this.flushRetryTimer = undefined;
-            void this.flush();
-          }, retryInMs);
-      }
-    });
-    return this.flushing;
+    return this.results.flush();
   }
 
   /** Resolves once every delivery this process holds is finished (tests, benchmarks, shutdown). */
@@ -442,20 +339,6 @@ export class Dispatcher {
       this.sweeping = false;
     }
   }
-
-  get stats() {
-    return { held: this.held.size, inFlight: this.inFlight, lanes: this.lanes.size };
-  }
-}
-
-/** One update per delivery (the latest), in the order of their latest results. */
-function latestPerDelivery(updates: readonly DeliveryUpdate[]): DeliveryUpdate[] {
-  const latest = new Map<string, DeliveryUpdate>();
-  for (const u of updates) {
-    latest.delete(u.id);
-    latest.set(u.id, u);
-  }
-  return [...latest.values()];
 }
 
 function insertSorted(jobs: DeliveryJob[], job: DeliveryJob): void {

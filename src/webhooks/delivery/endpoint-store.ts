@@ -12,9 +12,9 @@ import { RETRY_HORIZON_MS } from '../http/backoff.js';
  */
 
 /** `next_attempt_at` of a delivery held while its endpoint is disabled. */
-export const HELD_UNTIL_ENABLED = new Date('9999-12-31T00:00:00.000Z');
+const HELD_UNTIL_ENABLED = new Date('9999-12-31T00:00:00.000Z');
 
-export const HELD_ERROR = 'endpoint disabled after a 410 Gone; held until it is re-enabled';
+const HELD_ERROR = 'endpoint disabled after a 410 Gone; held until it is re-enabled';
 
 export function endpointKey(teamId: string, url: string): string {
   return `${teamId} ${url}`;

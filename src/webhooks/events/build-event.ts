@@ -1,39 +1,10 @@
-import type { Static } from '@sinclair/typebox';
 import { redactSpec } from '../../assistants/assistant-defaults.js';
-import type { AssistantSpec } from '../../contract/assistant-schema.js';
-import type { Call, CallAnalysisSchema } from '../../contract/call-schema.js';
 import type { ConversationMessage } from '../../contract/conversation-schema.js';
-import type { EventErrorSchema, EventMessage, ToolCall } from '../../contract/event-schemas.js';
+import type { EventMessage } from '../../contract/event-schemas.js';
+import type { CallContext, EventSpec } from '../../engine/call-event-sink.js';
 
-/** What an event is built from: a call's state at the moment the event happened. */
-export interface CallContext {
-  call: Call;
-  /** The resolved assistant, unredacted (routing and signing need its secrets). */
-  assistant: AssistantSpec & { _id: string; createdAt?: string; updatedAt?: string };
-  messages: readonly ConversationMessage[];
-  /** Telephony provider name; "" for web calls. */
-  phoneProvider: string;
-}
-
-export type EventError = Static<typeof EventErrorSchema>;
-
-export interface EndOfCallReport {
-  analysis: Static<typeof CallAnalysisSchema>;
-  durationSeconds: number;
-  summary: string;
-  endedReason: string;
-  recordingUrl?: string;
-}
-
-/** The event-specific part of an event; the envelope comes from the call's state. */
-export type EventSpec =
-  | { type: 'status-update' }
-  | { type: 'conversation-update' }
-  | { type: 'hang' }
-  | { type: 'error'; error: EventError }
-  | { type: 'end-of-call-report'; report: EndOfCallReport }
-  | { type: 'tool-calls'; toolCallList: ToolCall[] }
-  | { type: 'assistant-request' };
+// The engine defines what an event is built from; this file turns it into the contract's message.
+export type { CallContext, EndOfCallReport, EventError, EventSpec } from '../../engine/call-event-sink.js';
 
 const redactedCache = new WeakMap<CallContext['assistant'], ReturnType<typeof redact>>();
 function redact(assistant: CallContext['assistant']) {

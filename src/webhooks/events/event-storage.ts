@@ -1,7 +1,3 @@
-import { createHash } from 'node:crypto';
-import type { EventMessage } from '../../contract/event-schemas.js';
-import type { Db } from '../../db/database.js';
-
 /**
  * How call events are stored without copying the conversation into every row.
  *
@@ -24,6 +20,10 @@ import type { Db } from '../../db/database.js';
  *   was produced by JSON.stringify and JSON round-trips it. Rows without `message_refs` (no
  *   messages, or written before migration 0006) are read as stored.
  */
+import { createHash } from 'node:crypto';
+import type { EventMessage } from '../../contract/event-schemas.js';
+import type { Db } from '../../db/database.js';
+
 export interface MessageRefs {
   /** The checkpoint this chain starts at (its own sequence when it is one). */
   cp: number;
@@ -44,7 +44,7 @@ export interface StoredEventRow {
 
 const MIN_CHAIN = 16;
 
-export function messageHash(json: string): string {
+function messageHash(json: string): string {
   return createHash('sha256').update(json).digest('base64url').slice(0, 22);
 }
 

@@ -1,5 +1,5 @@
 /**
- * Retry schedule for notification webhooks (CONTRACT.md, "Delivery"): exponential back-off with
+ * Retry schedule for notification webhooks (README.md, "Webhooks"): exponential back-off with
  * ±20 % jitter, fast first retries, capped, for up to 72 hours (Stripe: 3 days; Svix: similar table).
  * A hand-written table: the schedule is policy, not something a library would add value to.
  */
@@ -21,7 +21,7 @@ export const RETRY_SCHEDULE_MS: readonly number[] = [
 ];
 
 export const MAX_RETRY_DELAY_MS = 4 * 60 * 60_000;
-export const JITTER_FRACTION = 0.2;
+const JITTER_FRACTION = 0.2;
 
 /**
  * Delay before the next attempt.

@@ -1,6 +1,6 @@
 /**
  * Lenient parsing of the synchronous replies to `tool-calls` and `assistant-request`
- * (CONTRACT.md, "tool-calls" and "assistant-request"). Pure functions over the raw body text.
+ * (README.md, "Webhooks": synchronous requests). Pure functions over the raw body text.
  */
 
 export type ToolCallResult = { ok: true; result: unknown } | { ok: false; error: string };

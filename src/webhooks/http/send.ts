@@ -64,7 +64,7 @@ export interface SendWebhookInput {
   method?: 'POST' | 'PUT';
 }
 
-export const SNIPPET_BYTES = 4096;
+const SNIPPET_BYTES = 4096;
 
 class DeadlineError extends Error {
   constructor(ms: number) {

@@ -1,59 +1,61 @@
+/**
+ * One-time tokens that reach a call's media: a browser's WebSocket (`?token=`), a carrier's
+ * media stream (the token in the path). In the database (`call_media_tokens`), so the media may
+ * reach any server sharing it; only the token's SHA-256 is stored. A token is bound to its
+ * call, expires, and is redeemed once: the redeeming update sets `used_at` only where it is
+ * unset and the token unexpired, so of two servers redeeming it at once exactly one wins.
+ */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import type { HangUp } from '../engine/call-session.js';
 
-/**
- * Single-use tokens that join a call's media. In the database (`call_join_tokens`), so the
- * client may reach any server sharing it; only the token's SHA-256 is stored. A token is bound
- * to its call, expires, and is redeemed once: the redeeming update sets `used_at` only where it
- * is unset and the token unexpired, so of two servers redeeming it at once exactly one wins.
- */
-export interface IssuedJoinToken {
+export interface IssuedMediaToken {
   callId: string;
   teamId: string;
   /** Epoch ms. */
   expiresAt: number;
-  /** How the call ends as soon as a client joins (assistant-request gave no assistant). */
+  /** How the call ends as soon as its media connects (assistant-request gave no assistant). */
   hangUp?: HangUp;
 }
 
-export interface RedeemedJoinToken {
+export interface RedeemedMediaToken {
   callId: string;
   teamId: string;
   hangUp?: HangUp;
 }
 
-export interface JoinTokenStore {
+export interface MediaTokenStore {
   /** Stores a new token for the call; returns the token (shown once, never stored). */
-  issue(entry: IssuedJoinToken): Promise<string>;
-  /** Redeems `token` for `callId` at `now` (epoch ms): its entry, or undefined (unknown, expired, used). */
-  redeem(callId: string, token: string, now: number): Promise<RedeemedJoinToken | undefined>;
+  issue(entry: IssuedMediaToken): Promise<string>;
+  /** Redeems `token` for `callId` at `now` (epoch ms): its entry, or undefined (unknown, expired, used, other call). */
+  redeem(callId: string, token: string, now: number): Promise<RedeemedMediaToken | undefined>;
 }
 
-export const newJoinToken = () => randomBytes(24).toString('base64url');
+/** 192 random bits, URL-safe (it travels in a query string or a path segment). */
+export const newMediaToken = () => randomBytes(24).toString('base64url');
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** Spent and expired tokens are deleted this long after they expired, at most this often (ms). */
 const PURGE_AFTER_MS = 60 * 60_000;
 const PURGE_EVERY_MS = 60_000;
 
-export class DbJoinTokens implements JoinTokenStore {
+export class DbMediaTokens implements MediaTokenStore {
   private lastPurge = 0;
 
   constructor(private readonly db: Db) {}
 
-  async issue(entry: IssuedJoinToken): Promise<string> {
-    const token = newJoinToken();
+  async issue(entry: IssuedMediaToken): Promise<string> {
+    const token = newMediaToken();
     const now = Date.now();
     if (now - this.lastPurge >= PURGE_EVERY_MS) {
       this.lastPurge = now;
       await this.db
-        .deleteFrom('call_join_tokens')
+        .deleteFrom('call_media_tokens')
         .where('expires_at', '<', new Date(now - PURGE_AFTER_MS))
         .execute();
     }
     await this.db
-      .insertInto('call_join_tokens')
+      .insertInto('call_media_tokens')
       .values({
         token_hash: hashOf(token),
         call_id: entry.callId,
@@ -65,9 +67,9 @@ export class DbJoinTokens implements JoinTokenStore {
     return token;
   }
 
-  async redeem(callId: string, token: string, now: number): Promise<RedeemedJoinToken | undefined> {
+  async redeem(callId: string, token: string, now: number): Promise<RedeemedMediaToken | undefined> {
     const row = await this.db
-      .updateTable('call_join_tokens')
+      .updateTable('call_media_tokens')
       .set({ used_at: new Date(now) })
       .where('token_hash', '=', hashOf(token))
       .where('call_id', '=', callId)
@@ -85,16 +87,16 @@ export class DbJoinTokens implements JoinTokenStore {
 }
 
 /** One process, no database (unit tests, benchmarks): the same rules in a Map. */
-export class MemoryJoinTokens implements JoinTokenStore {
-  private readonly entries = new Map<string, IssuedJoinToken>();
+export class MemoryMediaTokens implements MediaTokenStore {
+  private readonly entries = new Map<string, IssuedMediaToken>();
 
-  async issue(entry: IssuedJoinToken): Promise<string> {
-    const token = newJoinToken();
+  async issue(entry: IssuedMediaToken): Promise<string> {
+    const token = newMediaToken();
     this.entries.set(hashOf(token), entry);
     return token;
   }
 
-  async redeem(callId: string, token: string, now: number): Promise<RedeemedJoinToken | undefined> {
+  async redeem(callId: string, token: string, now: number): Promise<RedeemedMediaToken | undefined> {
     const key = hashOf(token);
     const entry = this.entries.get(key);
     if (!entry || entry.callId !== callId || entry.expiresAt <= now) return undefined;
