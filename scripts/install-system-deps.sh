@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Parley's local speech providers need (pocketsphinx STT, flite and
-# espeak-ng TTS, sox for audio tooling) and, with --with-browser (the test suite), Chromium for
+# espeak-ng TTS, sox for audio tooling), the SIP clients the SIP tests call Parley with (SIPp as
+# `sip-tester`, baresip), HAProxy (the several-servers tests, test/topology/) and, with
+# --with-browser (the test suite), Chromium for
 # the browser tests (test/browser/, driven by playwright-core; skipped when /usr/bin/chromium
 # exists). `npm start` installs the speech packages only. Idempotent: only missing
 # packages are installed, and `apt-get update` runs only when something is missing, so it returns
@@ -8,7 +10,7 @@
 # sudo when available.
 set -euo pipefail
 
-PACKAGES=(pocketsphinx pocketsphinx-en-us flite espeak-ng sox)
+PACKAGES=(pocketsphinx pocketsphinx-en-us flite espeak-ng sox sip-tester baresip haproxy)
 WITH_BROWSER=0
 [ "${1:-}" = "--with-browser" ] && WITH_BROWSER=1
 
@@ -48,7 +50,7 @@ export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 
 # Debian 12 ships pocketsphinx 5prealpha, whose CLI is pocketsphinx_continuous.
-for bin in pocketsphinx_continuous flite espeak-ng sox; do
+for bin in pocketsphinx_continuous flite espeak-ng sox sipp baresip haproxy; do
   if ! command -v "$bin" >/dev/null 2>&1; then
     echo "install-system-deps: '$bin' still not on PATH after install" >&2
     exit 1

@@ -15,6 +15,9 @@ const USAGE = `Usage:
   parley migrate                   apply database migrations and exit
   parley keys create --team NAME   create an API key for team NAME (created if new); prints it once
                     [--name LABEL]
+  parley teams limit --team NAME --max-calls N|none
+                                   the most concurrent calls of team NAME, across every server
+                                   (none: unlimited, the default)
   parley listen --forward-to URL   forward the team's live events to a local receiver, signed
                                    (parley listen --help)
 
@@ -33,13 +36,29 @@ async function main(argv: string[]): Promise<number> {
       const parley = await createParley(config, { logger });
       const demoId = await ensureDemoAssistant(parley.database.db);
       if (demoId) logger.info({ assistantId: demoId }, 'demo assistant created for team "default"');
-      const shutdown = async (signal: string) => {
-        logger.info({ signal }, 'shutting down');
-        await parley.close();
-        process.exit(0);
+      // Graceful drain on the first SIGTERM or SIGINT (no new calls, live calls run up to
+      // PARLEY_DRAIN_TIMEOUT_MS, then end with their terminal events); a second one ends the
+      // live calls at once. The admin socket and the data-directory lock are released by close.
+      const hurry = new AbortController();
+      let draining = false;
+      const shutdown = (signal: string) => {
+        if (draining) {
+          logger.warn({ signal }, 'second signal: ending the live calls now');
+          hurry.abort();
+          return;
+        }
+        draining = true;
+        logger.info({ signal, drainTimeoutMs: config.drainTimeoutMs }, 'shutting down');
+        parley.drain({ signal: hurry.signal }).then(
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
       };
-      process.once('SIGINT', () => void shutdown('SIGINT'));
-      process.once('SIGTERM', () => void shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
       const address = await parley.app.listen({ port: config.port, host: config.host });
       await parley.database.lock?.update({ address });
       const port = new URL(address).port;
@@ -84,6 +103,40 @@ async function main(argv: string[]): Promise<number> {
       );
       return 0;
     }
+    case 'teams': {
+      let parsed: ReturnType<typeof parseTeamsArgs>;
+      try {
+        parsed = parseTeamsArgs(rest);
+      } catch (error) {
+        process.stderr.write(`parley: ${(error as Error).message}\n${USAGE}`);
+        return 2;
+      }
+      const { values, positionals } = parsed;
+      const max = values['max-calls'];
+      if (positionals[0] !== 'limit' || !values.team || max === undefined) {
+        process.stderr.write(USAGE);
+        return 2;
+      }
+      if (max !== 'none' && !/^[0-9]{1,7}$/.test(max)) {
+        process.stderr.write('parley: --max-calls must be a positive whole number or "none"\n');
+        return 2;
+      }
+      const { result } = await runFromCli(
+        config,
+        createLogger('warn'),
+        'teams.limit',
+        { team: values.team, maxConcurrentCalls: max === 'none' ? null : Number(max) },
+        { command: 'teams limit', notify },
+      );
+      process.stdout.write(
+        `team ${result.name} (${result.id}): ${
+          result.maxConcurrentCalls === null
+            ? 'no limit of concurrent calls'
+            : `at most ${result.maxConcurrentCalls} concurrent calls`
+        }\n`,
+      );
+      return 0;
+    }
     default:
       process.stderr.write(USAGE);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
@@ -91,6 +144,14 @@ async function main(argv: string[]): Promise<number> {
 }
 
 const notify = (message: string) => process.stderr.write(`parley: ${message}\n`);
+
+function parseTeamsArgs(args: string[]) {
+  return parseArgs({
+    args,
+    options: { team: { type: 'string' }, 'max-calls': { type: 'string' } },
+    allowPositionals: true,
+  });
+}
 
 function parseKeysArgs(args: string[]) {
   return parseArgs({

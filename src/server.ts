@@ -49,8 +49,18 @@ export interface Parley {
   liveRelay?: PgLiveRelay;
   /** Teams' provider keys (encrypted at rest). */
   credentials: ProviderCredentialStore;
+  /**
+   * Graceful shutdown: stops admitting calls at once (`/health` 503 `draining`, new calls 503),
+   * lets live calls run up to `timeoutMs` (default `PARLEY_DRAIN_TIMEOUT_MS`; `signal` cuts the
+   * wait short), then `close`s: the rest end with their terminal events, the deliveries queued
+   * meanwhile get a few seconds to go out, and the pending ones are left to the other servers.
+   */
+  drain(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<void>;
   close(): Promise<void>;
 }
+
+/** At shutdown, how long the deliveries already queued may take before they are left to the other servers. */
+const DELIVERY_GRACE_MS = 5_000;
 
 /** Opens storage, migrates, seeds the bootstrap key and builds the HTTP app (not yet listening). */
 export async function createParley(
@@ -200,10 +210,17 @@ export async function createParley(
   // webhooks authenticate themselves (one-time tokens, carrier signatures), not by API key.
   await app.register(recordingLinkRoutes, { calls });
   for (const entry of entryPoints) {
-    const mounted = await entry.register(app, { ...calls.entryPointDeps(), phoneNumbers });
+    const mounted = await entry.register(app, {
+      ...calls.entryPointDeps(),
+      phoneNumbers,
+      allowPrivateNetworks: config.allowPrivateWebhooks,
+      config,
+    });
     if (mounted?.outbound) calls.outbound = mounted.outbound;
   }
   recovery.watch(calls);
+  // A local recording missing here, of a call another server ran, is on that server's disk.
+  recordings.ranElsewhere = (callId) => recovery.ownedElsewhere(callId);
   const stopEndSignals = liveRelay?.onSignal(CALL_END_SIGNAL, () => void recovery.beat());
   await dispatcher.start();
   await recovery.start();
@@ -216,6 +233,18 @@ export async function createParley(
       .executeTakeFirst();
     return row?.status;
   });
+  const close = async () => {
+    // Live calls end first, with their terminal events, while the outbox can still deliver.
+    await calls.close();
+    await recordings.close();
+    stopEndSignals?.();
+    recovery.stop();
+    await admin?.close();
+    await app.close();
+    await liveRelay?.close();
+    await dispatcher.stop();
+    await database.close();
+  };
   return {
     instance,
     app,
@@ -227,17 +256,24 @@ export async function createParley(
     credentials,
     live,
     ...(liveRelay ? { liveRelay } : {}),
-    close: async () => {
-      // Live calls end first, with their terminal events, while the outbox can still deliver.
+    drain: async ({ timeoutMs = config.drainTimeoutMs, signal } = {}) => {
+      const live = calls.liveCalls;
+      logger.info({ liveCalls: live, timeoutMs }, 'draining: no new calls; live calls may still run');
+      await calls.drain(timeoutMs, signal);
+      if (calls.liveCalls > 0)
+        logger.warn({ liveCalls: calls.liveCalls }, 'drain limit reached: ending the calls still live');
       await calls.close();
-      await recordings.close();
-      stopEndSignals?.();
-      recovery.stop();
-      await admin?.close();
-      await app.close();
-      await liveRelay?.close();
-      await dispatcher.stop();
-      await database.close();
+      // The terminal events just recorded: sent from here while it takes a moment, else by the others.
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([
+        dispatcher.drain(),
+        new Promise<void>((resolve) => {
+          grace = setTimeout(resolve, DELIVERY_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(grace);
+      await close();
     },
+    close,
   };
 }

@@ -7,6 +7,7 @@ import { type Static, type TObject, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { type Db, migrateToLatest } from '../db/database.js';
 import { createApiKey } from '../tenancy/api-keys.js';
+import { MAX_CONCURRENT_CALLS_LIMIT, setTeamCallLimit } from '../tenancy/team-settings.js';
 
 export interface OperationContext {
   db: Db;
@@ -31,6 +32,23 @@ export const operations = {
     async ({ db }, input) => {
       const { team, key } = await createApiKey(db, input.team, input.name ?? '');
       return { key, team: { id: team.id, name: team.name } };
+    },
+  ),
+  'teams.limit': op(
+    Type.Object(
+      {
+        team: Type.String({ minLength: 1, maxLength: 200 }),
+        maxConcurrentCalls: Type.Union([
+          Type.Integer({ minimum: 1, maximum: MAX_CONCURRENT_CALLS_LIMIT }),
+          Type.Null(),
+        ]),
+      },
+      { additionalProperties: false },
+    ),
+    async ({ db }, input) => {
+      const team = await setTeamCallLimit(db, input.team, input.maxConcurrentCalls);
+      if (!team) throw new OperationInputError(`no team named "${input.team}"`, 'team');
+      return team;
     },
   ),
   migrate: op(Type.Object({}, { additionalProperties: false }), async ({ db }) => ({

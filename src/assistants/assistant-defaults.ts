@@ -30,7 +30,7 @@ export const assistantDefaults = {
   config: {
     speech: {
       stt: { provider: 'pocketsphinx', language: 'en-US', endpointingMs: 500 },
-      tts: { provider: 'flite', voice: 'slt' },
+      tts: { provider: 'flite', voice: 'kal16' },
     },
   },
   tools: [],
@@ -66,7 +66,7 @@ export function mergeDeep<T>(base: T, patch: unknown): T {
 
 export function withDefaults(input: AssistantCreate): AssistantSpec {
   const spec = mergeDeep(structuredClone(assistantDefaults) as unknown as AssistantSpec, input);
-  // The default voice is flite's: another TTS provider gets its own default voice, not "slt".
+  // The default voice is flite's: another TTS provider gets its own default voice, not "kal16".
   const tts = spec.config.speech?.tts;
   if (tts && tts.provider !== 'flite' && input.config?.speech?.tts?.voice === undefined) delete tts.voice;
   return spec;

@@ -5,7 +5,8 @@
  * `assistant-request`), writes the call row with what carries it (channel, carrier call id,
  * phone number) and a one-time media token to the database, and starts the call's session.
  * Any server sharing the database accepts the media (`acceptMedia`); the server that accepts it
- * runs the call from then on.
+ * runs the call from then on. A team over its limit of concurrent calls gets no new call (429;
+ * an inbound phone call hears a busy message), and a draining server admits none (503).
  */
 import { redactSecrets } from '../assistants/assistant-defaults.js';
 import {
@@ -40,6 +41,7 @@ import {
   toCall,
 } from './call-store.js';
 import type { MediaTokenStore } from './media-tokens.js';
+import { BUSY_MESSAGE, CallLimitReached, insertWithinLimit } from './team-call-limit.js';
 
 /** How a session starts on this server (see `CallService.startSession`). */
 export interface SessionStart {
@@ -62,7 +64,12 @@ export interface SessionHost {
   /** The transport the media is attached through (recorded when the call is). */
   transportFor(callId: string, transport: Transport): Transport;
   end(teamId: string, callId: string, reason: string): Promise<unknown>;
+  /** This server is shutting down: it admits no call and accepts no web client (see `drain`). */
+  readonly draining?: boolean;
 }
+
+/** How long a client refused by a draining server should wait before it retries (s). */
+export const DRAIN_RETRY_AFTER_S = 1;
 
 export interface CallAdmissionOptions {
   db: Db;
@@ -73,6 +80,11 @@ export interface CallAdmissionOptions {
   mediaTtlMs: number;
   /** Stores a new call (default: `insertCall` into `db`). */
   insertCall(call: Call, carriage: CallCarriage): Promise<unknown>;
+  /**
+   * The team's limit of concurrent calls (undefined: none); when set, a new call is stored in
+   * `db` only within it (`insertWithinLimit`). Unset: no limits.
+   */
+  teamCallLimit?(teamId: string): Promise<number | undefined>;
   /** After a new call is stored (the server marks it as its own, for crash recovery). */
   onCallCreated?(call: Call, assistant: ResolvedAssistant): Promise<void>;
   /** Claims a call waiting for its media that another server admitted: its Call and assistant. */
@@ -96,6 +108,14 @@ export class CallAdmission implements CallAdmissionPort {
   }
 
   async admit(request: AdmitRequest, signal?: AbortSignal): Promise<Admission> {
+    if (this.host.draining)
+      throw new ApiError(
+        503,
+        'draining',
+        'this server is shutting down and admits no new calls: retry, and another server will take the call',
+        undefined,
+        DRAIN_RETRY_AFTER_S,
+      );
     const call = this.newCall(request);
     const carriage: CallCarriage = {
       channel: request.channel,
@@ -103,13 +123,15 @@ export class CallAdmission implements CallAdmissionPort {
       ...(request.phoneNumber ? { phoneNumberId: request.phoneNumber.id } : {}),
     };
     const phoneProvider = phoneProviderOf(request.channel);
+    const limit = await this.o.teamCallLimit?.(request.teamId);
     let resolution: Resolution;
     const choice = await this.choiceOf(request);
     if (choice) {
       // Resolved first: an unknown assistant or invalid overrides leave no call behind.
       resolution = { kind: 'assistant', assistant: await this.resolver.resolve(request.teamId, choice) };
       call.assistantId = resolution.assistant._id;
-      await this.o.insertCall(call, carriage);
+      const busy = await this.store(call, carriage, limit, request);
+      if (busy) return busy;
     } else {
       const settings = await getTeamSettings(this.o.db, request.teamId);
       const server = request.server ?? settings.server;
@@ -121,7 +143,8 @@ export class CallAdmission implements CallAdmissionPort {
           'assistantId',
         );
       }
-      await this.o.insertCall(call, carriage);
+      const busy = await this.store(call, carriage, limit, request);
+      if (busy) return busy;
       const overrides = request.assistant.assistantOverrides ?? {};
       if (server) {
         // The call's first event is the assistant-request.
@@ -215,10 +238,56 @@ export class CallAdmission implements CallAdmissionPort {
   }
 
   /**
+   * Stores the new call, within the team's limit of concurrent calls when it has one. Over it:
+   * an API request gets 429 (thrown); an inbound phone call is stored, ended `busy` with its
+   * terminal events, and refused with a spoken busy message (returned).
+   */
+  private async store(
+    call: Call,
+    carriage: CallCarriage,
+    limit: number | undefined,
+    request: AdmitRequest,
+  ): Promise<Admission | undefined> {
+    if (limit === undefined) {
+      await this.o.insertCall(call, carriage);
+      return undefined;
+    }
+    try {
+      await insertWithinLimit(this.o.db, call, carriage, limit);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof CallLimitReached)) throw error;
+      if (request.channel === 'web' || request.direction === 'outbound') throw error.toApiError();
+      this.o.log?.warn({ teamId: call.teamId, limit }, 'inbound call refused: the team is at its call limit');
+      const assistant = placeholderAssistant();
+      call.assistantId = assistant._id;
+      await this.o.insertCall(call, carriage);
+      await this.o.onCallCreated?.(call, assistant);
+      const session = await this.host.startSession(call, assistant, {
+        phoneProvider: phoneProviderOf(request.channel),
+      });
+      void session
+        .end({ trigger: 'system', reason: error.message, notConnected: 'busy' })
+        .catch((e: unknown) =>
+          this.o.log?.error({ err: e, callId: call.id }, 'ending a refused call failed'),
+        );
+      return { kind: 'refused', call: session.call, say: BUSY_MESSAGE };
+    }
+  }
+
+  /**
    * Redeems a media token (single use, any server sharing the database). A call admitted by
-   * another server is claimed here (its row's owner) and runs here from now on.
+   * another server is claimed here (its row's owner) and runs here from now on. A draining
+   * server refuses a web client before redeeming its token, so that it can join again through
+   * another server; a carrier's media stream, which cannot, is still accepted.
    */
   async acceptMedia(callId: string, token: string | undefined): Promise<MediaAcceptance> {
+    if (this.host.draining && (await this.channelOf(callId)) === 'web')
+      return {
+        ok: false,
+        code: 'conflict',
+        reason: 'this server is shutting down: join again (the token is still valid)',
+      };
     const entry = token ? await this.o.tokens.redeem(callId, token, this.o.clock.now()) : undefined;
     if (!entry) return { ok: false, code: 'bad_token', reason: 'missing, unknown or expired media token' };
     const session = this.host.session(callId) ?? (await this.adopt(entry.teamId, callId, entry.hangUp));

@@ -1,8 +1,9 @@
 /**
  * The live calls of this server: their sessions (started where a call is admitted, moved to the
  * server its media reaches), the wait for their media (a call whose media never comes ends
- * `no-answer`), and ending a call from the API, wherever it runs. Admission itself is
- * `CallAdmission` (call-admission.ts); `createWebCall` and `join` are its web shorthands.
+ * `no-answer`), ending a call from the API, wherever it runs, and the graceful drain of a
+ * server that shuts down (`drain`, then `close`). Admission itself is `CallAdmission`
+ * (call-admission.ts); `createWebCall` and `join` are its web shorthands.
  */
 import { analyzeCall } from '../analysis/analysis.js';
 import type { Call } from '../contract/call-schema.js';
@@ -22,6 +23,7 @@ import type { ProviderSource } from '../providers/provider-catalog.js';
 import type { RecordingService } from '../recording/recording-service.js';
 import { type Clock, systemClock, type Timer } from '../shared/clock.js';
 import { type InputLimits, resolveInputLimits } from '../shared/input-limits.js';
+import { getTeamSettings } from '../tenancy/team-settings.js';
 import type { AssistantChoice, EntryPointDeps, OutboundCalls } from '../transports/ports.js';
 import type { Transport } from '../transports/transport.js';
 import { type JoinInfo, joinInfo } from '../transports/web/join-info.js';
@@ -62,7 +64,10 @@ export interface CallServiceOptions {
   log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** Shared cache of synthesised sentences (default: 32 MB). */
   ttsCache?: TtsCache;
-  /** Stores a new call (default: `insertCall` into `db`). */
+  /**
+   * Stores a new call (default: `insertCall` into `db`, within the team's limit of concurrent
+   * calls, `maxConcurrentCalls`). Given: no limit applies (tests without a database).
+   */
   insertCall?: (call: Call, carriage: CallCarriage) => Promise<unknown>;
   /** Per reply: end of user turn → first audio out, and the provider time in it (benchmark). */
   onReplyLatency?(sample: { totalMs: number; providerMs: number }): void;
@@ -103,6 +108,7 @@ export type JoinResult =
 export class CallService implements LiveCallRegistry, SessionHost {
   private readonly sessions = new Map<string, CallSession>();
   private readonly mediaTimers = new Map<string, Timer>();
+  private drainStarted = false;
   readonly admission: CallAdmission;
   readonly clock: Clock;
   readonly pacer: Pacer;
@@ -127,6 +133,11 @@ export class CallService implements LiveCallRegistry, SessionHost {
       insertCall: (call, carriage) =>
         o.insertCall ? o.insertCall(call, carriage) : insertCall(o.db, call, carriage),
       ...(o.onCallCreated ? { onCallCreated: o.onCallCreated } : {}),
+      ...(o.insertCall
+        ? {}
+        : {
+            teamCallLimit: async (teamId: string) => (await getTeamSettings(o.db, teamId)).maxConcurrentCalls,
+          }),
       ...(adopt ? { adopt } : {}),
       ...(o.log ? { log: o.log } : {}),
     });
@@ -161,6 +172,53 @@ export class CallService implements LiveCallRegistry, SessionHost {
   /** The transport the media is attached through: recorded when the call is. */
   transportFor(callId: string, transport: Transport): Transport {
     return this.o.recordings ? this.o.recordings.wrap(callId, transport) : transport;
+  }
+
+  /** Shutting down: no call is admitted here (503) and web clients are sent elsewhere. */
+  get draining(): boolean {
+    return this.drainStarted;
+  }
+
+  /**
+   * Graceful drain: from now on this server admits no call; resolves once its live calls have
+   * ended, or `timeoutMs` has passed, or `signal` aborts (then `close` ends the rest). A call
+   * admitted here whose client joined through another server runs there: it stops waiting here.
+   */
+  async drain(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    this.drainStarted = true;
+    const deadline = this.clock.now() + timeoutMs;
+    while (this.sessions.size > 0 && !signal?.aborted) {
+      const left = deadline - this.clock.now();
+      if (left <= 0) return;
+      await this.releaseAdoptedElsewhere();
+      if (this.sessions.size === 0) return;
+      // Wakes when a call ends, on abort, and at least every second (a client joining elsewhere).
+      let timer: Timer | undefined;
+      let onAbort: (() => void) | undefined;
+      await Promise.race([
+        ...[...this.sessions.values()].map((s) => s.done.catch(() => undefined)),
+        new Promise<void>((resolve) => {
+          timer = this.clock.setTimeout(resolve, Math.min(left, DRAIN_POLL_MS));
+          onAbort = resolve;
+          signal?.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+      timer?.cancel();
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Sessions still waiting here for a client that joined through another server: stopped. */
+  private async releaseAdoptedElsewhere(): Promise<void> {
+    for (const session of [...this.sessions.values()]) {
+      if (session.call.status !== 'queued') continue;
+      try {
+        if (await this.o.recovery?.ownedElsewhere?.(session.id))
+          session.abandon('the client joined through another server');
+      } catch (error) {
+        this.o.log?.warn({ err: error, callId: session.id }, 'could not read the owner of a call');
+      }
+    }
   }
 
   get liveCalls(): number {
@@ -335,6 +393,8 @@ export class CallService implements LiveCallRegistry, SessionHost {
 
   /** Ends every live call (server shutdown) and waits for their terminal events. */
   async close(): Promise<void> {
+    this.drainStarted = true;
+    await this.releaseAdoptedElsewhere();
     await Promise.all(
       [...this.sessions.values()].map((s) =>
         s
@@ -348,6 +408,9 @@ export class CallService implements LiveCallRegistry, SessionHost {
     await this.o.recordings?.idle();
   }
 }
+
+/** How often a drain looks again at calls waiting for a client that may join elsewhere (ms). */
+const DRAIN_POLL_MS = 1_000;
 
 const hangUpOf = (request: EndRequest): HangUp => ({
   trigger: request.trigger ?? 'system',

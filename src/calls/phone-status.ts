@@ -5,11 +5,14 @@
  * `completed` ends a live call as a hang-up by the customer. A call that ended already (the
  * stream's `stop`, an earlier callback) is left alone: one terminal status, whatever races.
  * `queued` and `in-progress` change nothing (the media connecting makes a call `in-progress`).
+ * An answering machine (`answeredBy: machine`, the carrier's AMD) ends the call as voicemail
+ * where its session runs: the assistant leaves its `voicemailMessage` or hangs up at once.
  */
 import type { Call } from '../contract/call-schema.js';
 import type { Db } from '../db/database.js';
 import { isTerminal } from '../engine/call-lifecycle.js';
 import type { CallSession } from '../engine/call-session.js';
+import { VOICEMAIL_REASON } from '../engine/voicemail.js';
 import type { PhoneStatusPort } from '../transports/ports.js';
 import type { EndRequest } from './call-store.js';
 
@@ -32,6 +35,17 @@ export class PhoneStatus implements PhoneStatusPort {
     const session = this.host.session(callId);
     const call = session?.call ?? (await this.storedCall(callId));
     if (!call || isTerminal(call)) return;
+    if (status.answeredBy === 'machine' && status.status === 'in-progress') {
+      if (session) session.voicemail();
+      // The session runs on another server (or none yet): ended there as a plain hang-up.
+      else
+        await this.host
+          .end(call.teamId, callId, VOICEMAIL_REASON, { trigger: 'bot' })
+          .catch((error: unknown) => {
+            this.log?.warn({ err: error, callId }, 'voicemail could not end the call');
+          });
+      return;
+    }
     const end = endRequestFor(call, status);
     if (!end) {
       // Where the session runs (the server that placed the call); elsewhere a ringing is not news.

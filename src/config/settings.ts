@@ -104,6 +104,34 @@ const logLevel: SettingWithDefault<typeof LogLevelSchema> = {
   parse: (raw) => (unset(raw) ? 'info' : (raw as Static<typeof LogLevelSchema>)),
 };
 
+const sipPortSetting: Setting<TOptional<TInteger>> = {
+  env: 'PARLEY_SIP_PORT',
+  schema: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  description:
+    'UDP port of the built-in SIP endpoint (5060 is the usual one; `0`: any free port); unset: no SIP endpoint',
+  shownDefault: 'unset',
+  parse(raw) {
+    if (unset(raw)) return undefined;
+    if (!/^\d+$/.test(raw ?? ''))
+      throw new ConfigError(`PARLEY_SIP_PORT must be a port number, got "${raw}"`);
+    return Number(raw);
+  },
+};
+
+const rtpPortsSetting: SettingWithDefault<TString> = {
+  env: 'PARLEY_RTP_PORTS',
+  schema: Type.String({ pattern: '^\\d{4,5}-\\d{4,5}$' }),
+  default: '10000-20000',
+  description: "UDP port range of SIP calls' RTP audio (`min-max`, 1024-65535; one even port per call)",
+  parse(raw) {
+    if (unset(raw)) return '10000-20000';
+    const m = /^(\d{4,5})-(\d{4,5})$/.exec(raw ?? '');
+    if (!m || Number(m[1]) < 1024 || Number(m[2]) > 65535 || Number(m[1]) > Number(m[2]))
+      throw new ConfigError(`PARLEY_RTP_PORTS must be min-max within 1024-65535, got "${raw}"`);
+    return raw as string;
+  },
+};
+
 /** The settings, in the order of the README's table. */
 export const SETTINGS = {
   port: integer('PORT', 3000, { minimum: 0, maximum: 65535 }, 'HTTP port'),
@@ -193,6 +221,12 @@ export const SETTINGS = {
     { minimum: 100, maximum: 60_000 },
     'how often a server marks its live calls alive; a call whose server has been silent for 4× this is finished (`system`, with its terminal events) by the next server that starts or sweeps',
   ),
+  drainTimeoutMs: integer(
+    'PARLEY_DRAIN_TIMEOUT_MS',
+    30_000,
+    { minimum: 0, maximum: 3_600_000 },
+    'graceful shutdown (SIGTERM, SIGINT): how long live calls may still run while the server admits no new call (`/health` answers 503 `draining`); the calls still live then end (`system`, "Server shutting down") with their terminal events. A second signal ends them at once',
+  ),
   secretKey: optionalText(
     'PARLEY_SECRET_KEY',
     { minLength: 32 },
@@ -216,6 +250,14 @@ export const SETTINGS = {
     { minimum: 256, maximum: 1_048_576 },
     'context window (tokens) of the `local` LLM',
   ),
+  sipPort: sipPortSetting,
+  sipPublicIp: optionalText(
+    'PARLEY_SIP_PUBLIC_IP',
+    {},
+    'the IPv4 address Parley gives SIP peers in SDP and Contact (the public address behind a NAT)',
+    'the first non-loopback IPv4 address of the machine',
+  ),
+  rtpPorts: rtpPortsSetting,
 } as const;
 
 /** A default as its variable is written (`0`/`1` for flags). */

@@ -158,7 +158,7 @@ export const SpeechConfigSchema = Type.Object(
         {
           provider: Type.Optional(Str({ minLength: 1, maxLength: 100, default: 'flite' })),
           model: Type.Optional(Str({ maxLength: 200 })),
-          voice: Type.Optional(Str({ maxLength: 200, default: 'slt' })),
+          voice: Type.Optional(Str({ maxLength: 200, default: 'kal16' })),
           speed: Type.Optional(Type.Number({ minimum: 0.25, maximum: 4 })),
           fallback: Type.Optional(
             Type.Union([
@@ -304,6 +304,21 @@ export const assistantFields = {
         'Also store a stereo WAV: caller left, assistant right (GET /v1/calls/:id/recording?channels=stereo)',
     }),
   ),
+  voicemailDetection: Type.Optional(
+    Type.Union(
+      [
+        Type.Boolean(),
+        Type.Object({ enabled: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+      ],
+      {
+        description:
+          "Outbound phone calls: ask the carrier's answering-machine detection. On a machine the assistant says `voicemailMessage` and hangs up, or hangs up at once without one (endedReason `voicemail`)",
+      },
+    ),
+  ),
+  voicemailMessage: Type.Optional(
+    Str({ maxLength: 1000, description: 'Left on an answering machine (with `voicemailDetection`)' }),
+  ),
   /** Dialog graph for `assistantProvider: "scripted"` (the call-engine issue defines its shape). */
   dialog: Type.Optional(Type.Object({}, { additionalProperties: true })),
 };
@@ -315,8 +330,9 @@ export const AssistantPatchSchema = Type.Partial(AssistantCreateSchema, { additi
 export type AssistantPatch = Static<typeof AssistantPatchSchema>;
 
 /** What is stored: every field present (defaults applied). Secrets included. */
-export type AssistantSpec = Required<Omit<AssistantCreate, 'dialog' | 'assistantFallback'>> &
-  Pick<AssistantCreate, 'dialog' | 'assistantFallback'>;
+type OptionalInSpec = 'dialog' | 'assistantFallback' | 'voicemailDetection' | 'voicemailMessage';
+export type AssistantSpec = Required<Omit<AssistantCreate, OptionalInSpec>> &
+  Pick<AssistantCreate, OptionalInSpec>;
 
 /** The Assistant object as the API and webhooks show it: secrets redacted. */
 export const AssistantSchema = Type.Object(

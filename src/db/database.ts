@@ -106,10 +106,15 @@ function handleConnectionErrors(pool: pg.Pool, onError: ((error: Error) => void)
 }
 
 export async function migrateToLatest(db: Db, schema?: string): Promise<string[]> {
+  // A search_path set in the connection string (`?options=-c search_path=parley`) puts Parley in
+  // its own schema: the migration tables go there too. Kysely would otherwise look for them in
+  // every schema and trip over another schema's.
+  const tableSchema =
+    schema ?? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s;
   const migrator = new Migrator({
     db,
     provider: migrationProvider,
-    ...(schema ? { migrationTableSchema: schema } : {}),
+    ...(tableSchema && tableSchema !== 'public' ? { migrationTableSchema: tableSchema } : {}),
   });
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();

@@ -33,6 +33,7 @@ import { defaultTiming, type EngineProviders, type EngineTiming } from './provid
 import { resolveSpeechConfig } from './speech-config.js';
 import { bindTransport } from './transport-binding.js';
 import type { TtsCache } from './tts-cache.js';
+import { voicemailHangUp } from './voicemail.js';
 
 export type { CallPhase, HangUp, ResolvedAssistant };
 
@@ -82,6 +83,11 @@ export interface CallSession {
    * once the call connected or ended, and when it rings already.
    */
   ringing(reason?: string): void;
+  /**
+   * An answering machine took the call: leave `voicemailMessage` and hang up (endedReason
+   * `voicemail`); before the media connects, that happens on connect instead of the welcome.
+   */
+  voicemail(): void;
   /** Ends the call (idempotent); resolves with the final Call once its last event is recorded. */
   end(hangUp: HangUp): Promise<Call>;
   /** Resolves with the final Call after the end-of-call report was recorded. */
@@ -172,6 +178,8 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
     else if (state.connectedAt !== undefined) meter.setAudioMs('telephony', 'web', duration);
   });
   if (!deps.queuedRecorded) state.events.emit({ type: 'status-changed', call: state.call });
+  /** Said on connect, then the call ends: a failed assistant-request, or voicemail found before media. */
+  let endOnConnect = deps.endOnConnect;
 
   return {
     get id() {
@@ -198,6 +206,12 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
       state.call = transition(state.call, { type: 'ring', ...(reason ? { reason } : {}) }, deps.clock.now());
       state.events.emit({ type: 'status-changed', call: state.call });
     },
+    voicemail() {
+      if (isTerminal(state.call) || state.phase === 'ending' || state.phase === 'ended') return;
+      const hangUp = voicemailHangUp(assistant);
+      if (state.phase === 'waiting') endOnConnect = hangUp;
+      else void ending.hangUp(hangUp);
+    },
     attach(transport: Transport) {
       if (state.transport) throw new Error('a client is already connected to this call');
       if (state.phase !== 'waiting' || isTerminal(state.call)) throw new Error('the call has ended');
@@ -213,7 +227,9 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
           dtmf,
           actions,
           reportError,
-          ...(deps.endOnConnect ? { endOnConnect: deps.endOnConnect } : {}),
+          get endOnConnect() {
+            return endOnConnect;
+          },
         },
         transport,
       );

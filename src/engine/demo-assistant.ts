@@ -9,53 +9,80 @@ import type { Dialog } from '../llm/scripted/dialog.js';
 
 const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'];
 const TIMES = ['nine', 'ten', 'eleven', 'two', 'three', 'four'];
-const YES = ['yes', 'yeah', 'yep', 'sure', 'please', 'correct', 'right', 'okay'];
-const NO = ['no', 'nope', 'not'];
 
 export const DEMO_ASSISTANT_NAME = 'Demo: appointment booking';
 
+/**
+ * Mixed initiative: "Tuesday at ten" at the opening question books on; corrections ("no,
+ * Wednesday") at the confirmation; goodbye, help, repeat, start over and operator anywhere.
+ */
 export const demoDialog: Dialog = {
   start: 'offer',
+  slots: {
+    day: {
+      type: 'choice',
+      prompt: 'Which day suits you? We are open Monday to Friday.',
+      reprompts: [
+        'Sorry, which day would you like? Monday, Tuesday, Wednesday, Thursday or Friday?',
+        'Please say just the day, for example Tuesday.',
+      ],
+      help: 'We are open Monday to Friday. Just say a day, for example Tuesday.',
+      invalid: 'Sorry, we are open Monday to Friday. Which day would you like?',
+      choices: Object.fromEntries(DAYS.map((d) => [d, []])),
+      others: ['saturday', 'sunday', 'weekend', 'the weekend'],
+      prefixes: ['on', 'this', 'next'],
+    },
+    time: {
+      type: 'time',
+      prompt: 'What time on {{day}}? We have nine, ten, eleven, two, three or four o clock.',
+      reprompts: [
+        'Sorry, what time would you like? Nine, ten or eleven in the morning, or two, three or four in the afternoon?',
+        'Please say just the time, for example ten o clock.',
+      ],
+      help: 'We have appointments at nine, ten and eleven in the morning and two, three and four in the afternoon.',
+      invalid: 'Sorry, we have nine, ten, eleven, two, three or four o clock. Which time?',
+      times: { nine: '09:00', ten: '10:00', eleven: '11:00', two: '14:00', three: '15:00', four: '16:00' },
+    },
+  },
+  intents: {
+    goodbye: { say: 'Thank you for calling. Goodbye!' },
+    operator: {
+      say: 'Sorry, no one else can take your call right now. I can book an appointment for you. {{prompt}}',
+    },
+  },
+  noMatch: {
+    maxFailures: 3,
+    say: 'Sorry, I am having trouble understanding. Please call again later. Goodbye!',
+  },
   nodes: {
     offer: {
       say: 'Would you like to book an appointment?',
+      help: 'I can book an appointment for you. Say yes to book one, or no.',
       expect: [
+        { fills: ['day', 'time'], next: 'booking' },
+        { intent: 'yes', next: 'booking' },
         {
-          keywords: [...YES, 'book', 'appointment'],
-          phrases: ['yes', 'yes please', 'i would like to book an appointment', 'sure'],
-          next: 'ask_day',
+          keywords: ['book', 'appointment', 'booking', 'schedule'],
+          phrases: [
+            'book an appointment',
+            'make an appointment',
+            'an appointment',
+            'book one',
+            'a booking',
+            'yes i would like to book an appointment',
+          ],
+          next: 'booking',
         },
-        { keywords: NO, phrases: ['no', 'no thanks'], next: 'no_thanks' },
+        { intent: 'no', next: 'no_thanks' },
       ],
     },
-    ask_day: {
-      say: 'Which day suits you? We are open Monday to Friday.',
-      expect: [
-        {
-          pattern: `\\b(?<day>${DAYS.join('|')})\\b`,
-          phrases: DAYS.flatMap((d) => [d, `on ${d}`, `${d} please`]),
-          next: 'ask_time',
-        },
-      ],
-      noMatch: { say: 'Sorry, we are open Monday to Friday. Which day would you like?' },
-    },
-    ask_time: {
-      say: 'What time on {{day}}? We have nine, ten, eleven, two, three or four o clock.',
-      expect: [
-        {
-          pattern: `\\b(?<time>${TIMES.join('|')})\\b`,
-          phrases: TIMES.flatMap((t) => [t, `at ${t}`, `${t} o clock`, `at ${t} o clock`]),
-          next: 'confirm',
-        },
-      ],
-      noMatch: { say: 'Sorry, we have nine, ten, eleven, two, three or four o clock. Which time?' },
-    },
-    confirm: {
-      say: 'So that is {{day}} at {{time}} o clock. Shall I book it?',
-      expect: [
-        { keywords: YES, phrases: ['yes', 'yes please', 'correct'], next: 'book' },
-        { keywords: NO, phrases: ['no', 'no thanks'], next: 'ask_day' },
-      ],
+    booking: {
+      collect: {
+        slots: ['day', 'time'],
+        confirm: 'So that is {{day}} at {{time}} o clock. Shall I book it?',
+        change: 'Sorry about that. Which day and time would you like instead?',
+        next: 'book',
+      },
     },
     book: {
       say: 'One moment please.',

@@ -120,7 +120,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  await app.register(healthRoutes, { database: deps.database, instance: deps.instance });
+  await app.register(healthRoutes, {
+    database: deps.database,
+    instance: deps.instance,
+    draining: () => deps.calls.draining,
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(eventSchemaRoutes);
   // The entry points (transports/entry-points.ts) are mounted at the root by server.ts.

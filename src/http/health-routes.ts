@@ -1,9 +1,15 @@
+/**
+ * `GET /health`: the process and its database, for a load balancer's health check. 200 `ok`;
+ * 503 `degraded` when the database does not answer, and 503 `draining` from the moment the
+ * server starts shutting down (it admits no new call, its live calls run on up to
+ * `PARLEY_DRAIN_TIMEOUT_MS`), so the balancer sends new calls elsewhere at once.
+ */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { type DatabaseHandle, pingDatabase } from '../db/database.js';
 
 const HealthSchema = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('draining')]),
   instance: Type.String({
     description: "this server's id: its calls' owner, its deliveries' lease owner, its live relay's origin",
   }),
@@ -18,7 +24,12 @@ const HealthSchema = Type.Object({
 
 export async function healthRoutes(
   app: FastifyInstance,
-  opts: { database: DatabaseHandle; instance: string },
+  opts: {
+    database: DatabaseHandle;
+    instance: string;
+    /** Whether the server is shutting down (`CallService.draining`). */
+    draining?: () => boolean;
+  },
 ): Promise<void> {
   app.get(
     '/health',
@@ -38,8 +49,10 @@ export async function healthRoutes(
       } catch (e) {
         error = e instanceof Error ? e.message : String(e);
       }
+      const draining = opts.draining?.() === true;
+      const status = error ? ('degraded' as const) : draining ? ('draining' as const) : ('ok' as const);
       const body = {
-        status: error ? ('degraded' as const) : ('ok' as const),
+        status,
         instance: opts.instance,
         uptimeMs: Math.round(process.uptime() * 1000),
         database: {
@@ -49,7 +62,7 @@ export async function healthRoutes(
           ...(error ? { error } : {}),
         },
       };
-      return reply.status(error ? 503 : 200).send(body);
+      return reply.status(status === 'ok' ? 200 : 503).send(body);
     },
   );
 }

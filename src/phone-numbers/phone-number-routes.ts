@@ -98,7 +98,9 @@ export async function phoneNumberRoutes(app: FastifyInstance, opts: PhoneNumberR
   /** Every rule of a number about to be stored; throws a 400 naming the field. */
   async function check(teamId: string, values: PhoneNumberValues): Promise<void> {
     checkNumber(values.number, 'number');
-    checkCredentials(carrierOf(carriers, values.provider), values.credentials);
+    if (values.provider !== 'sip') checkCredentials(carrierOf(carriers, values.provider), values.credentials);
+    else if (Object.keys(values.credentials).length > 0)
+      throw invalid('credentials', 'must be empty for sip');
     checkDestination(values.fallbackDestination);
     if (values.assistantId && !(await findAssistant(opts.db, teamId, values.assistantId)))
       throw invalid('assistantId', `${JSON.stringify(values.assistantId)} is not an assistant of this team`);

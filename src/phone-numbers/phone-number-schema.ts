@@ -54,8 +54,8 @@ const ApiBaseUrl = Type.String({
 const fields = {
   number: NumberField,
   provider: Type.Union(
-    CARRIER_NAMES.map((p) => Type.Literal(p)),
-    { description: 'The carrier' },
+    [...CARRIER_NAMES, 'sip' as const].map((p) => Type.Literal(p)),
+    { description: 'The carrier, or `sip`: calls come to the built-in SIP endpoint (no credentials)' },
   ),
   name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
   assistantId: Type.Optional(

@@ -29,7 +29,7 @@ export interface ServerSetting {
 /** A number as stored, credentials in the clear (they are sealed on the way in). */
 export interface PhoneNumberValues {
   number: string;
-  provider: CarrierName;
+  provider: CarrierName | 'sip';
   name: string | null;
   assistantId: string | null;
   server: ServerSetting | null;
@@ -39,7 +39,7 @@ export interface PhoneNumberValues {
 }
 
 /** Which credential fields of a carrier are secret (shown as a hint only). */
-export type SecretFieldsOf = (provider: CarrierName) => ReadonlySet<string>;
+export type SecretFieldsOf = (provider: CarrierName | 'sip') => ReadonlySet<string>;
 
 /** The secret credential fields of each carrier of `carriers`. */
 export function secretFieldsOf(carriers: CarrierRegistry): SecretFieldsOf {
@@ -159,7 +159,7 @@ export class PhoneNumberStore implements PhoneDirectory {
   settingsOf(row: PhoneNumberRow): Omit<PhoneNumberValues, 'credentials'> {
     return {
       number: row.number,
-      provider: row.provider as CarrierName,
+      provider: row.provider as CarrierName | 'sip',
       name: row.name,
       assistantId: row.assistant_id,
       server: (row.server as ServerSetting | null) ?? null,
@@ -189,7 +189,7 @@ export class PhoneNumberStore implements PhoneDirectory {
       id: row.id,
       teamId: row.team_id,
       number: row.number,
-      provider: row.provider as CarrierName,
+      provider: row.provider as CarrierName | 'sip',
       ...(row.name ? { name: row.name } : {}),
       ...(row.assistant_id ? { assistantId: row.assistant_id } : {}),
       ...(server ? { server } : {}),
@@ -202,6 +202,17 @@ export class PhoneNumberStore implements PhoneDirectory {
 
   async number(id: string): Promise<PhoneNumberRecord | undefined> {
     const row = await this.db.selectFrom('phone_numbers').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? this.record(row) : undefined;
+  }
+
+  async sipNumber(number: string): Promise<PhoneNumberRecord | undefined> {
+    const row = await this.db
+      .selectFrom('phone_numbers')
+      .selectAll()
+      .where('provider', '=', 'sip')
+      .where('number', '=', number)
+      .orderBy('created_at')
+      .executeTakeFirst();
     return row ? this.record(row) : undefined;
   }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { storedKey } from '../config/stored-key.js';
 import type { Call } from '../contract/call-schema.js';
+import { ApiError } from '../shared/api-error.js';
 import type { Clock } from '../shared/clock.js';
 import type { Transport } from '../transports/transport.js';
 import { CallRecorder } from './call-recorder.js';
@@ -16,7 +17,8 @@ import { RecordingTransport } from './recording-transport.js';
  * `RecordingTransport`), finished when the call ends and moved into the configured storage
  * (local disk under `PARLEY_DATA_DIR/recordings/`, or an S3-compatible bucket); the URLs handed
  * out for them (local: `GET /recordings/<file>?expires&sig`, an HMAC-signed, time-limited link
- * served by the API; S3: a presigned GET); and the retention sweep.
+ * served by the API; S3: a presigned GET); and the retention sweep. Local recordings stay on
+ * the disk of the server that made them: asked of another server, the API says so (409).
  */
 export interface RecordingResult {
   /** For `call.recording`. */
@@ -62,6 +64,11 @@ export class RecordingService {
   private salvager: NodeJS.Timeout | undefined;
   readonly urlTtlSeconds: number;
   now: () => number;
+  /**
+   * Whether another server ran the call (its row's owner): a local recording missing here is on
+   * that server's disk. Set by the server once crash recovery exists (`CallRecovery.ownedElsewhere`).
+   */
+  ranElsewhere: ((callId: string) => Promise<boolean>) | undefined;
 
   constructor(readonly o: RecordingServiceOptions) {
     this.urlTtlSeconds = o.urlTtlSeconds ?? 7 * 24 * 3600;
@@ -215,8 +222,18 @@ export class RecordingService {
     return createHmac('sha256', this.o.signingKey).update(`${fileName}\n${expires}`).digest('base64url');
   }
 
-  /** How to serve a call's stored recording (its `call.recording.path`, else the default key). */
-  locate(call: Pick<Call, 'id' | 'recording'>, stereo = false): Promise<StoredRecording | undefined> {
+  /**
+   * How to serve a call's stored recording (its `call.recording.path`, else the default key).
+   * Throws a 409 `ApiError` when the recording is on local disk of another server.
+   */
+  async locate(call: Pick<Call, 'id' | 'recording'>, stereo = false): Promise<StoredRecording | undefined> {
+    const found = await this.find(call, stereo);
+    if (found || this.o.storage.kind !== 'local' || !call.recording?.path) return found;
+    if (await this.ranElsewhere?.(call.id).catch(() => false)) throw recordingElsewhere();
+    return undefined;
+  }
+
+  private find(call: Pick<Call, 'id' | 'recording'>, stereo: boolean): Promise<StoredRecording | undefined> {
     const storage = this.o.storage;
     const fileName = `${call.id}${stereo ? '.stereo' : ''}.wav`;
     let key = storage.keyOf(fileName);
@@ -227,10 +244,14 @@ export class RecordingService {
     return storage.get(key, Math.min(this.urlTtlSeconds, 3600));
   }
 
-  /** Reads a local file by name for the signed route. */
-  localFile(fileName: string): Promise<StoredRecording | undefined> {
-    if (this.o.storage.kind !== 'local' || !RECORDING_FILE.test(fileName)) return Promise.resolve(undefined);
-    return this.o.storage.get(this.o.storage.keyOf(fileName), 0);
+  /** Reads a local file by name for the signed route (409 when another server ran the call). */
+  async localFile(fileName: string): Promise<StoredRecording | undefined> {
+    if (this.o.storage.kind !== 'local' || !RECORDING_FILE.test(fileName)) return undefined;
+    const found = await this.o.storage.get(this.o.storage.keyOf(fileName), 0);
+    if (found) return found;
+    const callId = fileName.replace(/(?:\.stereo)?\.wav$/, '');
+    if (await this.ranElsewhere?.(callId).catch(() => false)) throw recordingElsewhere();
+    return undefined;
   }
 
   /** Deletes recordings older than the retention setting; resolves with how many. */
@@ -331,6 +352,13 @@ export class RecordingService {
     await this.idle();
   }
 }
+
+const recordingElsewhere = () =>
+  new ApiError(
+    409,
+    'recording_on_another_server',
+    'this recording is on the local disk of the server that ran the call: local recordings are served only by that server (with several servers, store recordings in S3-compatible storage: PARLEY_RECORDING_S3_BUCKET)',
+  );
 
 /** `PARLEY_RECORDING_SIGNING_KEY`, else a random key kept in `PARLEY_DATA_DIR/recording-signing.key`. */
 async function signingKeyOf(config: Config): Promise<Buffer> {

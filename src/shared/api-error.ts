@@ -19,6 +19,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** Sent as `Retry-After` (a 429 or 503 the client should retry). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -107,6 +109,8 @@ export function frameworkErrorHandler(
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof ApiError) {
+    if (error.retryAfterSeconds !== undefined)
+      void reply.header('retry-after', String(error.retryAfterSeconds));
     void reply.status(error.statusCode).send({
       error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) },
     });

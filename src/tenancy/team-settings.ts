@@ -1,6 +1,8 @@
 /**
  * Team-wide settings: the server that answers `assistant-request` (web calls created without
- * an assistant, phone numbers that name none) and the assistant used when it does not answer.
+ * an assistant, phone numbers that name none), the assistant used when it does not answer, and
+ * the team's limit of concurrent calls (set by the operator: `parley teams limit`; the team
+ * reads it but cannot change it).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
@@ -22,6 +24,9 @@ export const TeamServerSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The largest per-team limit of concurrent calls the operator can set. */
+export const MAX_CONCURRENT_CALLS_LIMIT = 1_000_000;
+
 export const TeamSettingsSchema = Type.Object(
   {
     server: Type.Optional(TeamServerSchema),
@@ -31,16 +36,50 @@ export const TeamSettingsSchema = Type.Object(
         description: 'Used when assistant-request gets no usable answer in time',
       }),
     ),
+    maxConcurrentCalls: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_CONCURRENT_CALLS_LIMIT,
+        description:
+          'The most calls of the team live at once (queued or ongoing), across every server; absent: unlimited. Set by the operator (`parley teams limit`), read-only here. Over it, POST /v1/calls answers 429 and inbound phone calls hear a busy message.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type TeamSettings = Static<typeof TeamSettingsSchema>;
 
 /** PATCH merges into the stored settings, so a server's fields may come one at a time. */
+const { maxConcurrentCalls: _operatorOnly, ...teamEditable } = TeamSettingsSchema.properties;
 const TeamSettingsPatchSchema = Type.Object(
-  { ...TeamSettingsSchema.properties, server: Type.Optional(Type.Partial(TeamServerSchema)) },
+  { ...teamEditable, server: Type.Optional(Type.Partial(TeamServerSchema)) },
   { additionalProperties: false },
 );
+
+/**
+ * Sets (a number) or removes (null: unlimited) a team's limit of concurrent calls; the
+ * operator's command (`parley teams limit`). Returns the team, or undefined when none has that name.
+ */
+export async function setTeamCallLimit(
+  db: Db,
+  teamName: string,
+  maxConcurrentCalls: number | null,
+): Promise<{ id: string; name: string; maxConcurrentCalls: number | null } | undefined> {
+  const row = await db
+    .selectFrom('teams')
+    .select(['id', 'name', 'settings'])
+    .where('name', '=', teamName)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { maxConcurrentCalls: _old, ...rest } = (row.settings ?? {}) as TeamSettings;
+  const next: TeamSettings = maxConcurrentCalls === null ? rest : { ...rest, maxConcurrentCalls };
+  await db
+    .updateTable('teams')
+    .set({ settings: JSON.stringify(next) })
+    .where('id', '=', row.id)
+    .execute();
+  return { id: row.id, name: row.name, maxConcurrentCalls };
+}
 
 export async function getTeamSettings(db: Db, teamId: string): Promise<TeamSettings> {
   const row = await db.selectFrom('teams').select('settings').where('id', '=', teamId).executeTakeFirst();

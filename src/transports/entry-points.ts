@@ -5,6 +5,7 @@
  */
 import { phoneEntryPoint } from './phone/phone-routes.js';
 import type { EntryPoint } from './ports.js';
+import { sipEntryPoint } from './sip/sip-entry-point.js';
 import { webEntryPoint } from './web/web-entry-point.js';
 
-export const entryPoints: readonly EntryPoint[] = [webEntryPoint, phoneEntryPoint];
+export const entryPoints: readonly EntryPoint[] = [webEntryPoint, phoneEntryPoint, sipEntryPoint];

@@ -5,6 +5,7 @@
  * one folder plus one line in `transports/entry-points.ts`.
  */
 import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/config.js';
 import type { AssistantCreate } from '../contract/assistant-schema.js';
 import type { Call } from '../contract/call-schema.js';
 import type { InputLimits } from '../shared/input-limits.js';
@@ -123,6 +124,13 @@ export interface EntryPointDeps {
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** The phone-number store (`phone-numbers/`), for the phone entry point. */
   phoneNumbers?: PhoneDirectory;
+  /** The server's settings (the SIP entry point reads its port, address and RTP ports). */
+  config?: Config;
+  /**
+   * The operator allows private, loopback and link-local addresses (`PARLEY_ALLOW_PRIVATE_WEBHOOKS`):
+   * carrier REST calls to a number's own `apiBaseUrl` are vetted at connect time unless so. Default false.
+   */
+  allowPrivateNetworks?: boolean;
 }
 
 /** What an entry point offers once registered. */

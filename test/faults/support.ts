@@ -155,6 +155,21 @@ export class TextCall {
     return call;
   }
 
+  /**
+   * Creates a call through `apiBase` (a server or a load balancer) and joins it at the join URL
+   * exactly as returned (behind a balancer, `PARLEY_PUBLIC_URL` is the balancer's).
+   */
+  static async startVia(apiBase: string, assistantId: string): Promise<TextCall> {
+    const created = await apiOf(apiBase, 'POST', '/v1/calls', { assistantId });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const ws = new WebSocket(created.json.join.url as string);
+    const call = new TextCall(created.json.id, ws);
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    ws.send(JSON.stringify({ type: 'hello', version: 1, sampleRate: 16000, audioOutput: false }));
+    await call.waitFor(() => call.texts.length > 0, 10_000, 'the welcome message');
+    return call;
+  }
+
   send(message: unknown): void {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
   }

@@ -1,12 +1,12 @@
 // Every carrier simulator of src/testing/carriers/index.ts through the real server, in the
 // carrier's own dialect over real sockets: inbound, outbound (answered, busy, no-answer, failed),
-// barge-in, DTMF both ways, transfer, the assistant's hang-up after its goodbye, the caller's
+// voicemail (the carrier's answering-machine detection), barge-in, DTMF both ways, transfer and failed transfer, the assistant's hang-up after its goodbye, the caller's
 // hang-up mid-reply, refused signatures and media tokens. Each call ends with exactly one
 // terminal status-update and one end-of-call-report carrying the phone fields.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TRANSFER_FAILED_MESSAGE } from '../../src/engine/call-control.js';
 import { carrierSimulators } from '../../src/testing/carriers/index.js';
 import type { CarrierSimulator, SimulatedMedia } from '../../src/testing/carriers/simulator.js';
-import { createTelnyxSimulator } from '../../src/testing/carriers/telnyx/simulator.js';
 import { api } from '../calls/support.js';
 import {
   addNumber,
@@ -21,6 +21,7 @@ import {
   say,
   startConformanceServer,
   TRANSFER_TO,
+  VOICEMAIL_MESSAGE,
 } from './support/conformance.js';
 
 let c: Conformance;
@@ -65,9 +66,9 @@ describe.each(carrierSimulators.map((s, i) => ({ ...s, number: `+1415555020${i}`
       return { media, callId, from };
     }
 
-    async function callOut(to = nextCaller()) {
+    async function callOut(to = nextCaller(), assistantId = c.assistantId) {
       const res = await api(c.cs, 'POST', '/v1/calls', {
-        assistantId: c.assistantId,
+        assistantId,
         phoneNumberId: numberId,
         customer: { number: to },
       });
@@ -129,6 +130,52 @@ describe.each(carrierSimulators.map((s, i) => ({ ...s, number: `+1415555020${i}`
       },
       60_000,
     );
+
+    it('outbound voicemail: the machine gets the message, then the call ends voicemail', async () => {
+      const { callId, placed, to } = await callOut(nextCaller(), c.voicemailAssistantId);
+      // The call was placed asking the carrier's answering-machine detection.
+      const placedWith = sim.restLog.filter((r) => r.action === 'create-call').at(-1);
+      expect(JSON.stringify(placedWith?.body)).toMatch(/machine/i);
+      const media = await placed.answer({ machine: true });
+      await heardInTranscript(c, callId, VOICEMAIL_MESSAGE);
+      const report = await expectEnded(c, callId, {
+        ...outbound,
+        userNumber: to,
+        status: 'finished',
+        phoneCallStatus: 'completed',
+        endedReason: 'voicemail',
+      });
+      expect(report.call.callEndTriggerBy).toBe('bot');
+      // The message played to the end (not cut, its mark came back) before the line was hung up.
+      const left = (report.messages as { text?: string; interrupted?: boolean }[]).find(
+        (m) => m.text === VOICEMAIL_MESSAGE,
+      );
+      expect(left, 'the voicemail message in the transcript').toBeDefined();
+      expect(left?.interrupted ?? false).toBe(false);
+      expect(media.marksPlayed.length).toBeGreaterThanOrEqual(1);
+      expect(sim.restLog.some((r) => r.action === 'hangup')).toBe(true);
+    }, 60_000);
+
+    it('outbound voicemail without a message: the call hangs up at once, ended voicemail', async () => {
+      const { callId, placed, to } = await callOut(nextCaller(), c.silentVoicemailAssistantId);
+      const hangupsBefore = sim.restLog.filter((r) => r.action === 'hangup').length;
+      await placed.answer({ machine: true });
+      const report = await expectEnded(c, callId, {
+        ...outbound,
+        userNumber: to,
+        status: 'finished',
+        phoneCallStatus: 'completed',
+        endedReason: 'voicemail',
+      });
+      expect(
+        (report.messages as { role: string; text?: string }[]).some((m) =>
+          m.text?.includes(VOICEMAIL_MESSAGE),
+        ),
+      ).toBe(false);
+      await expect
+        .poll(() => sim.restLog.filter((r) => r.action === 'hangup').length, { timeout: 10_000 })
+        .toBeGreaterThan(hangupsBefore);
+    }, 60_000);
 
     it('barge-in: the caller talks over a long reply, the carrier gets a clear', async () => {
       const { media, callId, from } = await callIn();
@@ -201,45 +248,52 @@ describe.each(carrierSimulators.map((s, i) => ({ ...s, number: `+1415555020${i}`
       expect(sim.restLog.slice(transferAt).some((r) => r.action === 'hangup')).toBe(false);
     }, 60_000);
 
-    if (carrier === 'telnyx')
-      it('failed transfer: the caller is back with the assistant, with an error event', async () => {
-        const rejecting = createTelnyxSimulator({ rejectTransfers: true });
-        await rejecting.start();
-        try {
-          const line = await addNumber(c, rejecting, '+14155550299');
-          const from = nextCaller();
-          const answered = await rejecting.callIn({ inboundUrl: line.inboundUrl, from, to: '+14155550299' });
-          const media = answered.media;
-          if (!media) throw new Error('no media');
-          const callId = await callIdOf(c, from);
-          await heardInTranscript(c, callId, 'Hello, this is Parley.');
-          await say(c, media, 'transfer me');
-          await expect
-            .poll(() => rejecting.restLog.some((r) => r.action === 'transfer'), { timeout: 15_000 })
-            .toBe(true);
-          await c.cs.receiver.waitFor(
-            () => eventsOf(c, callId).some((e) => e.type === 'error'),
-            15_000,
-            'the error event of the failed transfer',
-          );
-          await say(c, media, 'hello again');
-          await heardInTranscript(c, callId, 'You said: hello again.');
-          await media.hangUp();
-          await expectEnded(c, callId, {
-            ...inbound,
-            assistantNumber: '+14155550299',
-            userNumber: from,
-            status: 'finished',
-            endedReason: 'customer-ended-call',
-          });
-        } finally {
-          await rejecting.close();
-        }
-      }, 60_000);
-    else
-      it.todo(
-        'failed transfer (the simulator needs a switch to refuse transfers, as Telnyx has rejectTransfers)',
-      );
+    it('failed transfer: the caller is back with the assistant, with an error event', async () => {
+      const rejecting = create({ rejectTransfers: true });
+      await rejecting.start();
+      const line = number.replace(/0(\d)$/, '9$1');
+      try {
+        const { inboundUrl: rejectingUrl } = await addNumber(c, rejecting, line);
+        const from = nextCaller();
+        const answered = await rejecting.callIn({ inboundUrl: rejectingUrl, from, to: line });
+        const media = answered.media;
+        if (!media) throw new Error(`no media: ${answered.body}`);
+        const callId = await callIdOf(c, from);
+        await heardInTranscript(c, callId, 'Hello, this is Parley.');
+        await say(c, media, 'transfer me');
+        await expect
+          .poll(() => rejecting.restLog.some((r) => r.action === 'transfer'), { timeout: 15_000 })
+          .toBe(true);
+        await c.cs.receiver.waitFor(
+          () => eventsOf(c, callId).some((e) => e.type === 'error'),
+          15_000,
+          'the error event of the failed transfer',
+        );
+        const error = eventsOf(c, callId).find((e) => e.type === 'error');
+        expect(error.error).toMatchObject({ type: 'tool_error', code: 'transfer_failed', provider: carrier });
+        // The caller hears the apology: its mark comes back played, its text is in the transcript.
+        const marksBefore = media.marksPlayed.length;
+        await heardInTranscript(c, callId, TRANSFER_FAILED_MESSAGE);
+        await expect.poll(() => media.marksPlayed.length, { timeout: 15_000 }).toBeGreaterThan(marksBefore);
+        // The conversation goes on.
+        await say(c, media, 'hello again');
+        await heardInTranscript(c, callId, 'You said: hello again.');
+        await media.hangUp();
+        const report = await expectEnded(c, callId, {
+          ...inbound,
+          assistantNumber: line,
+          userNumber: from,
+          status: 'finished',
+          phoneCallStatus: 'completed',
+          endedReason: 'customer-ended-call',
+        });
+        expect(report.call.forwardedTo ?? '').toBe('');
+        // The stream was never stopped by the carrier: the failed transfer left the line up.
+        expect(rejecting.restLog.filter((r) => r.action === 'transfer')).toHaveLength(1);
+      } finally {
+        await rejecting.close();
+      }
+    }, 60_000);
 
     it('the assistant hangs up after its goodbye has played', async () => {
       const { media, callId, from } = await callIn();

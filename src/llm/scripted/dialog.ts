@@ -1,11 +1,15 @@
-import { type Static, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import type { AssistantSpec } from '../../contract/assistant-schema.js';
-
 /**
- * The dialog graph of a `scripted` assistant (`assistant.dialog`): nodes that say something
- * (with `{{variable}}` templates), expect replies (keywords, or a regular expression whose
- * named groups become variables), call a tool, branch, or end the call.
+ * Running a scripted dialog (the format is in dialog-schema.ts): a reply moves the dialog from
+ * the node it waits at. In order, a reply is checked for
+ *
+ * 1. the dialog-wide intents, in every state: goodbye ("that's all"), operator and start over
+ *    anywhere in the reply, help and repeat when they are the whole reply (fillers and
+ *    politeness aside);
+ * 2. the slots it gives (any slot of the dialog, several at once: mixed initiative);
+ * 3. the node's expectations (keywords, pattern, yes/no, slots filled), or the collect logic
+ *    (ask what is missing, confirm, take corrections such as "no, Wednesday");
+ * 4. else it was not understood: a re-prompt that changes wording and escalates, and after
+ *    `noMatch.maxFailures` in a row a graceful end.
  *
  *   { "start": "ask", "nodes": {
  *       "ask":  { "expect": [{ "keywords": ["yes"], "next": "day" }] },
@@ -16,134 +20,15 @@ import type { AssistantSpec } from '../../contract/assistant-schema.js';
  * The `start` node's `say` is not spoken at the start (the welcome message is); it is the
  * question repeated when a reply is not understood.
  */
-const Name = Type.String({ minLength: 1, maxLength: 100 });
-const Text = Type.String({ maxLength: 2000 });
+import type { Dialog, DialogNode, DialogState, Expectation } from './dialog-schema.js';
+import { extractSlots } from './slots.js';
+import { type GlobalIntent, globalIntent, normalize, words, yesNo } from './understanding.js';
 
-export const ExpectationSchema = Type.Object(
-  {
-    keywords: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100 })),
-    pattern: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 1000,
-        description: 'case-insensitive regex; named groups set variables',
-      }),
-    ),
-    set: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Text)),
-    phrases: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
-        maxItems: 500,
-        description: 'replies to hand to the STT grammar (default: the keywords)',
-      }),
-    ),
-    next: Name,
-  },
-  { additionalProperties: false },
-);
-
-export const DialogNodeSchema = Type.Object(
-  {
-    say: Type.Optional(Text),
-    expect: Type.Optional(Type.Array(ExpectationSchema, { minItems: 1, maxItems: 50 })),
-    noMatch: Type.Optional(
-      Type.Object({ say: Type.Optional(Text), next: Type.Optional(Name) }, { additionalProperties: false }),
-    ),
-    tool: Type.Optional(
-      Type.Object(
-        {
-          name: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
-          arguments: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Text)),
-          resultVariable: Type.Optional(Name),
-          next: Name,
-          onError: Type.Optional(Name),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    next: Type.Optional(Name),
-    end: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false },
-);
-
-export const DialogSchema = Type.Object(
-  {
-    start: Name,
-    variables: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Text)),
-    nodes: Type.Record(Name, DialogNodeSchema),
-  },
-  { additionalProperties: false },
-);
-
-export type Dialog = Static<typeof DialogSchema>;
-export type DialogNode = Static<typeof DialogNodeSchema>;
-export type Expectation = Static<typeof ExpectationSchema>;
-
-export interface DialogError {
-  message: string;
-  field: string;
-}
-
-/** Checks shape and references (every `next` exists, patterns compile, one role per node). */
-export function validateDialog(dialog: unknown): DialogError | undefined {
-  if (!Value.Check(DialogSchema, dialog)) {
-    const first = Value.Errors(DialogSchema, dialog).First();
-    const path = first?.path.split('/').filter(Boolean).join('.') ?? '';
-    return {
-      message: `${path || 'dialog'} ${first?.message ?? 'is invalid'}`,
-      field: path ? `dialog.${path}` : 'dialog',
-    };
-  }
-  const d = dialog as Dialog;
-  const names = Object.keys(d.nodes);
-  if (names.length > 500) return { message: 'at most 500 nodes', field: 'dialog.nodes' };
-  if (!d.nodes[d.start]) return { message: `start node "${d.start}" does not exist`, field: 'dialog.start' };
-  for (const [name, node] of Object.entries(d.nodes)) {
-    const at = `dialog.nodes.${name}`;
-    const ref = (target: string | undefined, field: string): DialogError | undefined =>
-      target !== undefined && !d.nodes[target]
-        ? { message: `node "${name}" goes to "${target}", which does not exist`, field: `${at}.${field}` }
-        : undefined;
-    const roles = [node.expect, node.tool, node.next, node.end].filter((r) => r !== undefined).length;
-    if (roles > 1)
-      return { message: `node "${name}" can have only one of expect, tool, next, end`, field: at };
-    if (roles === 0 && node.say === undefined) return { message: `node "${name}" does nothing`, field: at };
-    const bad =
-      ref(node.next, 'next') ??
-      ref(node.noMatch?.next, 'noMatch.next') ??
-      ref(node.tool?.next, 'tool.next') ??
-      ref(node.tool?.onError, 'tool.onError');
-    if (bad) return bad;
-    for (const [i, e] of (node.expect ?? []).entries()) {
-      const missing = ref(e.next, `expect.${i}.next`);
-      if (missing) return missing;
-      if (e.pattern !== undefined) {
-        try {
-          new RegExp(e.pattern, 'iu');
-        } catch (error) {
-          return { message: `bad pattern: ${(error as Error).message}`, field: `${at}.expect.${i}.pattern` };
-        }
-      }
-    }
-  }
-  return undefined;
-}
-
-/** For a scripted assistant, the dialog's problem (if any); other providers need no dialog. */
-export function validateDialogFor(spec: AssistantSpec): DialogError | undefined {
-  if (spec.assistantProvider !== 'scripted') return undefined;
-  if (!spec.dialog) return { message: 'a scripted assistant needs a dialog', field: 'dialog' };
-  return validateDialog(spec.dialog);
-}
-
-// ---------------------------------------------------------------- running a dialog
-export interface DialogState {
-  node: string;
-  vars: Record<string, string>;
-  /** The tool node waiting for its result. */
-  pendingTool: string | undefined;
-  ended: boolean;
-}
+export { expectedPhrases } from './dialog-phrases.js';
+export type { Dialog, DialogNode, DialogState, Expectation, Slot } from './dialog-schema.js';
+export { DialogNodeSchema, DialogSchema, ExpectationSchema } from './dialog-schema.js';
+export { type DialogError, validateDialog, validateDialogFor } from './dialog-validation.js';
+export { normalize } from './understanding.js';
 
 export interface DialogOutput {
   text: string[];
@@ -151,29 +36,54 @@ export interface DialogOutput {
   end?: boolean;
 }
 
+const DEFAULT_REPROMPTS = [
+  "Sorry, I didn't catch that. {{prompt}}",
+  "Sorry, I still didn't understand. {{help}}",
+];
+const DEFAULT_HELP = 'Please answer in a few words. {{prompt}}';
+const DEFAULT_GIVE_UP = "I'm sorry, I'm having trouble understanding. Please call again later. Goodbye!";
+const DEFAULT_GOODBYE = 'Thank you for calling. Goodbye!';
+const DEFAULT_OPERATOR = "I'm sorry, there is no one available to take your call right now. {{prompt}}";
+const DEFAULT_START_OVER = "Okay, let's start over.";
+const DEFAULT_CHANGE = 'Sorry about that. What would you like instead?';
+
 export function render(template: string, vars: Record<string, string>): string {
   return template.replace(/\{\{\s*([\w.-]+)\s*\}\}/g, (_, name: string) => vars[name] ?? '');
 }
 
-export function normalize(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}']+/gu, ' ')
-    .trim();
+export function initialState(dialog: Dialog): DialogState {
+  const vars = { ...(dialog.variables ?? {}) };
+  const say = dialog.nodes[dialog.start]?.say;
+  return {
+    node: dialog.start,
+    vars,
+    pendingTool: undefined,
+    ended: false,
+    failures: 0,
+    prompt: say ? render(say, vars) : '',
+    awaiting: undefined,
+  };
 }
 
-export function initialState(dialog: Dialog): DialogState {
-  return { node: dialog.start, vars: { ...(dialog.variables ?? {}) }, pendingTool: undefined, ended: false };
+function ask(state: DialogState, out: DialogOutput, text: string): void {
+  out.text.push(text);
+  state.prompt = text;
 }
 
 /** Enters `name` and runs on through says and `next`s until the dialog waits (reply or tool) or ends. */
 export function enter(dialog: Dialog, state: DialogState, name: string, out: DialogOutput): void {
   let current: string | undefined = name;
+  state.failures = 0;
+  state.awaiting = undefined;
   for (let guard = 0; current !== undefined && guard < 100; guard++) {
     const node: DialogNode | undefined = dialog.nodes[current];
     if (!node) return;
     state.node = current;
-    if (node.say) out.text.push(render(node.say, state.vars));
+    if (node.say) {
+      const text = render(node.say, state.vars);
+      if (node.expect) ask(state, out, text);
+      else out.text.push(text);
+    }
     if (node.end) {
       out.end = true;
       state.ended = true;
@@ -187,12 +97,47 @@ export function enter(dialog: Dialog, state: DialogState, name: string, out: Dia
       return;
     }
     if (node.expect) return;
+    if (node.collect) {
+      const next = advanceCollect(dialog, state, node, out);
+      if (next === undefined) return;
+      current = next;
+      continue;
+    }
     current = node.next;
   }
 }
 
-function matchExpectation(e: Expectation, text: string): Record<string, string> | undefined {
-  const normal = ` ${normalize(text)} `;
+/** Asks for the first missing slot or the confirmation; returns the node to go to when done. */
+function advanceCollect(
+  dialog: Dialog,
+  state: DialogState,
+  node: DialogNode,
+  out: DialogOutput,
+): string | undefined {
+  const collect = node.collect;
+  if (!collect) return undefined;
+  const missing = collect.slots.find((s) => state.vars[s] === undefined);
+  state.failures = 0;
+  if (missing !== undefined) {
+    state.awaiting = missing;
+    ask(state, out, render(dialog.slots?.[missing]?.prompt ?? '', state.vars));
+    return undefined;
+  }
+  if (collect.confirm !== undefined) {
+    state.awaiting = '#confirm';
+    ask(state, out, render(collect.confirm, state.vars));
+    return undefined;
+  }
+  state.awaiting = undefined;
+  return collect.next;
+}
+
+function matchExpectation(
+  e: Expectation,
+  text: string,
+  tokens: readonly string[],
+  filled: readonly string[],
+) {
   if (e.pattern !== undefined) {
     const m = new RegExp(e.pattern, 'iu').exec(normalize(text));
     if (!m) return undefined;
@@ -200,7 +145,10 @@ function matchExpectation(e: Expectation, text: string): Record<string, string> 
     for (const [k, v] of Object.entries(m.groups ?? {})) if (v !== undefined) groups[k] = v;
     return groups;
   }
+  if (e.intent !== undefined) return yesNo(tokens) === e.intent ? {} : undefined;
+  if (e.fills !== undefined) return e.fills.some((s) => filled.includes(s)) ? {} : undefined;
   if (e.keywords && e.keywords.length > 0) {
+    const normal = ` ${tokens.join(' ')} `;
     return e.keywords.some((k) => normal.includes(` ${normalize(k)} `)) ? {} : undefined;
   }
   return {}; // catch-all
@@ -210,26 +158,152 @@ export function onUser(dialog: Dialog, state: DialogState, text: string, out: Di
   if (state.ended || state.pendingTool) return;
   const node = dialog.nodes[state.node];
   if (!node) return;
-  for (const e of node.expect ?? []) {
-    const groups = matchExpectation(e, text);
-    if (!groups) continue;
-    Object.assign(state.vars, groups);
-    for (const [k, v] of Object.entries(e.set ?? {})) state.vars[k] = render(v, state.vars);
-    enter(dialog, state, e.next, out);
-    return;
+  const tokens = words(text);
+  // Mixed initiative: any slot of the dialog, from any reply.
+  const slots = dialog.slots ?? {};
+  const asked = state.awaiting && !state.awaiting.startsWith('#') ? state.awaiting : undefined;
+  const inPlay = node.collect ? [...node.collect.slots] : [];
+  for (const e of node.expect ?? []) inPlay.push(...(e.fills ?? []));
+  const scope = [...new Set([...inPlay, ...Object.keys(slots)])];
+  const heard = extractSlots(slots, scope, tokens, asked);
+  const intent = globalIntent(tokens, intentPhrases(dialog));
+  if (intent && runIntent(dialog, state, intent, out)) return;
+  const changed = Object.entries(heard.values)
+    .filter(([k, v]) => state.vars[k] !== v)
+    .map(([k]) => k);
+  const filled = Object.keys(heard.values);
+  Object.assign(state.vars, heard.values);
+  const acknowledge = (names: readonly string[]) => {
+    for (const s of names) {
+      const ack = slots[s]?.acknowledge;
+      if (ack) out.text.push(render(ack, state.vars));
+    }
+  };
+
+  if (node.expect) {
+    for (const e of node.expect) {
+      const groups = matchExpectation(e, text, tokens, filled);
+      if (!groups) continue;
+      Object.assign(state.vars, groups);
+      for (const [k, v] of Object.entries(e.set ?? {})) state.vars[k] = render(v, state.vars);
+      enter(dialog, state, e.next, out);
+      return;
+    }
+  } else if (node.collect) {
+    const collect = node.collect;
+    if (changed.length > 0) {
+      acknowledge(changed);
+      const next = advanceCollect(dialog, state, node, out);
+      if (next !== undefined) enter(dialog, state, next, out);
+      return;
+    }
+    const answer = yesNo(tokens);
+    if (state.awaiting === '#confirm' && answer === 'yes') {
+      enter(dialog, state, collect.next, out);
+      return;
+    }
+    if (state.awaiting === '#confirm' && answer === 'no') {
+      state.awaiting = '#change';
+      state.failures = 0;
+      ask(state, out, render(collect.change ?? DEFAULT_CHANGE, state.vars));
+      return;
+    }
+    if (state.awaiting === '#change' && answer === 'yes') {
+      advanceCollect(dialog, state, node, out);
+      return;
+    }
+    if (asked !== undefined && heard.invalid.includes(asked)) {
+      const invalid = slots[asked]?.invalid;
+      if (invalid) {
+        notUnderstood(dialog, state, out, render(invalid, state.vars));
+        return;
+      }
+    }
   }
-  if (node.noMatch?.say) out.text.push(render(node.noMatch.say, state.vars));
-  if (node.noMatch?.next) {
+  if (node.noMatch?.next && !node.collect) {
+    if (node.noMatch.say) out.text.push(render(node.noMatch.say, state.vars));
     enter(dialog, state, node.noMatch.next, out);
     return;
   }
-  if (!node.noMatch?.say) {
-    out.text.push(
-      node.say
-        ? `Sorry, I didn't catch that. ${render(node.say, state.vars)}`
-        : "Sorry, I didn't catch that.",
-    );
+  notUnderstood(dialog, state, out);
+}
+
+function intentPhrases(dialog: Dialog): Partial<Record<GlobalIntent, readonly string[]>> {
+  const out: Partial<Record<GlobalIntent, readonly string[]>> = {};
+  for (const [k, v] of Object.entries(dialog.intents ?? {}))
+    if (v?.phrases) out[k as GlobalIntent] = v.phrases;
+  return out;
+}
+
+/** The help text for where the dialog is, with `{{prompt}}` available. */
+function helpText(dialog: Dialog, state: DialogState): string {
+  const node = dialog.nodes[state.node];
+  const slot = state.awaiting ? dialog.slots?.[state.awaiting] : undefined;
+  const template = slot?.help ?? node?.help ?? dialog.intents?.help?.say ?? DEFAULT_HELP;
+  const vars = { ...state.vars, prompt: state.prompt };
+  const text = render(template, vars);
+  return template.includes('{{prompt}}') ? text : `${text} ${state.prompt}`.trim();
+}
+
+/** Runs a dialog-wide intent; false when it is turned off. */
+function runIntent(dialog: Dialog, state: DialogState, intent: GlobalIntent, out: DialogOutput): boolean {
+  const spec = dialog.intents?.[intent];
+  if (spec?.enabled === false) return false;
+  const vars = { ...state.vars, prompt: state.prompt };
+  switch (intent) {
+    case 'goodbye':
+      out.text.push(render(spec?.say ?? DEFAULT_GOODBYE, vars));
+      if (spec?.next) enter(dialog, state, spec.next, out);
+      else {
+        out.end = true;
+        state.ended = true;
+      }
+      return true;
+    case 'operator':
+      if (spec?.next) {
+        if (spec.say) out.text.push(render(spec.say, vars));
+        enter(dialog, state, spec.next, out);
+      } else out.text.push(render(spec?.say ?? DEFAULT_OPERATOR, vars));
+      return true;
+    case 'startOver':
+      for (const slot of Object.keys(dialog.slots ?? {})) delete state.vars[slot];
+      out.text.push(render(spec?.say ?? DEFAULT_START_OVER, vars));
+      enter(dialog, state, spec?.next ?? dialog.start, out);
+      return true;
+    case 'help':
+      out.text.push(spec?.next ? render(spec.say ?? '', vars) : helpText(dialog, state));
+      if (spec?.next) enter(dialog, state, spec.next, out);
+      return true;
+    case 'repeat':
+      if (spec?.say) out.text.push(render(spec.say, vars));
+      out.text.push(state.prompt);
+      return true;
   }
+}
+
+/** A reply not understood: an escalating re-prompt, or the graceful end after too many. */
+function notUnderstood(dialog: Dialog, state: DialogState, out: DialogOutput, first?: string): void {
+  state.failures += 1;
+  const max = dialog.noMatch?.maxFailures ?? 3;
+  if (state.failures >= max) {
+    out.text.push(render(dialog.noMatch?.say ?? DEFAULT_GIVE_UP, state.vars));
+    if (dialog.noMatch?.next) enter(dialog, state, dialog.noMatch.next, out);
+    else {
+      out.end = true;
+      state.ended = true;
+    }
+    return;
+  }
+  const node = dialog.nodes[state.node];
+  const slot = state.awaiting ? dialog.slots?.[state.awaiting] : undefined;
+  const own = [
+    ...(node?.noMatch?.say ? [node.noMatch.say] : []),
+    ...(slot?.reprompts ?? node?.reprompts ?? []),
+  ];
+  const list = own.length > 0 ? own : (dialog.noMatch?.reprompts ?? DEFAULT_REPROMPTS);
+  const template = first ?? list[Math.min(state.failures, list.length) - 1] ?? DEFAULT_REPROMPTS[0] ?? '';
+  const vars = { ...state.vars, prompt: state.prompt, help: helpText(dialog, state) };
+  out.text.push(render(template, vars).trim());
 }
 
 export function onToolResult(dialog: Dialog, state: DialogState, content: string, out: DialogOutput): void {
@@ -253,18 +327,4 @@ export function onToolResult(dialog: Dialog, state: DialogState, content: string
     }
   }
   enter(dialog, state, failed ? (tool.onError ?? tool.next) : tool.next, out);
-}
-
-/** Replies the dialog expects at its current node (for an STT grammar); undefined: open. */
-export function expectedPhrases(dialog: Dialog, state: DialogState): string[] | undefined {
-  if (state.ended || state.pendingTool) return undefined;
-  const node = dialog.nodes[state.node];
-  if (!node?.expect) return undefined;
-  const phrases: string[] = [];
-  for (const e of node.expect) {
-    const list = e.phrases ?? e.keywords;
-    if (!list || list.length === 0) return undefined; // a pattern without phrases, or a catch-all: open vocabulary
-    phrases.push(...list);
-  }
-  return [...new Set(phrases.map(normalize))];
 }

@@ -3,7 +3,9 @@
  *
  * Phrases are lowercased and reduced to dictionary-style tokens ([a-z'] words); the grammar is
  * used only when every word is in the pronunciation dictionary, otherwise the caller falls back
- * to the open language model. The small dictionary makes a grammar decoder load in ~20 ms
+ * to the open language model. The grammar wraps the phrases the way callers say them (fillers,
+ * carrier phrases, politeness, several answers in one reply) and has an out-of-grammar word
+ * loop so noise and off-topic speech are not forced onto an expected phrase. The small dictionary makes a grammar decoder load in ~20 ms
  * instead of ~0.2 s with the full 135k-word CMUdict.
  */
 import { createHash } from 'node:crypto';
@@ -43,13 +45,65 @@ export type DecoderPlan =
   | { kind: 'open'; key: 'open'; reason?: string }
   | { kind: 'grammar'; key: string; phrases: readonly string[]; jsgf: string; dict: string };
 
+/** Sounds people make around an answer. */
+// biome-ignore format: a word list reads best packed
+export const GRAMMAR_FILLERS = ['um', 'uh', 'er', 'hmm', 'oh', 'well', 'so', 'okay'];
+/** How people lead into an answer ("I'd like Tuesday", "could you make it ten"). */
+// biome-ignore format: a word list reads best packed
+export const GRAMMAR_CARRIERS = [
+  "i'd like", "i'd like to", 'i would like', 'i would like to', 'i want', 'i want to', 'i need', 'can i',
+  'can i have', 'could i', 'could i have', 'could you', 'can you', 'can we', 'could we', 'may i',
+  "let's say", "let's do", 'how about', 'what about', 'make it', 'maybe', 'actually', 'i think', 'i guess',
+  'just', 'and', 'and also', "i'll take", 'i will take', "it's", 'it is',
+];
+/** How people end one. */
+// biome-ignore format: a word list reads best packed
+export const GRAMMAR_POLITENESS = ['please', 'thanks', 'thank you', 'thank you very much', 'if possible'];
+/**
+ * Out-of-grammar speech: a loop of common short words of varied sounds, weighted well below the
+ * answers, so a cough or an off-topic sentence comes out as these words (which the dialog does not
+ * understand and re-prompts for) instead of being forced onto the nearest expected phrase.
+ * Words that are also in the expected phrases are left out of it.
+ */
+// biome-ignore format: a word list reads best packed
+export const GRAMMAR_GARBAGE = [
+  'the', 'of', 'in', 'is', 'was', 'he', 'she', 'they', 'his', 'her', 'with', 'from', 'by', 'as', 'be',
+  'have', 'had', 'did', 'get', 'got', 'go', 'see', 'said', 'know', 'take', 'come', 'look', 'give', 'use',
+  'find', 'tell', 'work', 'feel', 'leave', 'car', 'dog', 'cat', 'house', 'water', 'weather', 'money', 'food',
+  'lunch', 'music', 'road', 'big', 'small', 'red', 'green', 'blue', 'long', 'much', 'both', 'each', 'which',
+  'where', 'who', 'how', 'why', 'when', 'then', 'than', 'them', 'these', 'those', 'some', 'such', 'only',
+  'over', 'under', 'after', 'before', 'between', 'people', 'world', 'life', 'hand', 'part', 'child', 'eye',
+  'woman', 'man', 'place', 'week', 'case', 'point', 'number', 'group', 'problem', 'fact', 'shoe', 'judge',
+  'bridge', 'thing',
+];
+
+/** Measured with synthesised callers (README, offline dialog): see GrammarOptions.garbageWeight. */
+export const DEFAULT_GARBAGE_WEIGHT = 0;
+
+export interface GrammarOptions {
+  /** Wrap the phrases in fillers, carrier phrases and politeness, and allow up to this many in a row. Default 3. */
+  maxPhrases?: number;
+  /** Weight of each out-of-grammar word, against 1 for an expected one (0 turns the loop off). */
+  garbageWeight?: number;
+}
+
+function jsgfAlternatives(list: readonly string[]): string {
+  return list.join(' | ');
+}
+
 /**
  * Decides how to decode given the expected phrases: a grammar when there are phrases and all
  * their words are in the dictionary, else the open model (`reason` says why).
+ *
+ * The grammar accepts what callers wrap an answer in: `[filler] [carrier] phrase`, up to
+ * `maxPhrases` of them in a row ("yes, Tuesday at ten" is three expected phrases), then
+ * `[politeness]`; plus a weighted out-of-grammar word loop. Wrapping words missing from the
+ * dictionary are dropped; the expected phrases' words must all be there.
  */
 export function planDecoder(
   expectedPhrases: readonly string[] | undefined,
   dict: PronunciationDictionary,
+  options: GrammarOptions = {},
 ): DecoderPlan {
   if (!expectedPhrases || expectedPhrases.length === 0) return { kind: 'open', key: 'open' };
   const phrases = [
@@ -59,14 +113,45 @@ export function planDecoder(
   phrases.sort();
   const words = new Set<string>();
   for (const phrase of phrases) for (const word of phrase.split(' ')) words.add(word);
-  const dictLines: string[] = [];
-  for (const word of [...words].sort()) {
-    const lines = dict.get(word);
-    if (lines === undefined)
-      return { kind: 'open', key: 'open', reason: `'${word}' is not in the dictionary` };
-    dictLines.push(lines);
+  for (const word of words) {
+    if (!dict.has(word)) return { kind: 'open', key: 'open', reason: `'${word}' is not in the dictionary` };
   }
-  const jsgf = `#JSGF V1.0;\ngrammar parley;\npublic <phrase> = ${phrases.join(' | ')};\n`;
+  const known = (list: readonly string[]) =>
+    list.filter((p) => p.split(' ').every((w) => dict.has(w)) && !phrases.includes(p));
+  const fillers = known(GRAMMAR_FILLERS);
+  const carriers = known(GRAMMAR_CARRIERS);
+  const polite = known(GRAMMAR_POLITENESS);
+  const garbage = GRAMMAR_GARBAGE.filter((w) => dict.has(w) && !words.has(w));
+  const maxPhrases = Math.max(1, options.maxPhrases ?? 3);
+  const garbageWeight = options.garbageWeight ?? DEFAULT_GARBAGE_WEIGHT;
+
+  const lines = ['#JSGF V1.0;', 'grammar parley;', `<phrase> = ${jsgfAlternatives(phrases)};`];
+  let part = '<phrase>';
+  if (fillers.length > 0) {
+    lines.push(`<filler> = ${jsgfAlternatives(fillers)};`);
+    part = `[<filler>] ${part}`;
+  }
+  if (carriers.length > 0) {
+    lines.push(`<carrier> = ${jsgfAlternatives(carriers)};`);
+    part = part.replace('<phrase>', '[<carrier>] <phrase>');
+  }
+  lines.push(`<part> = ${part};`);
+  let answer = `<part>${' [<part>]'.repeat(maxPhrases - 1)}`;
+  if (polite.length > 0) {
+    lines.push(`<polite> = ${jsgfAlternatives(polite)};`);
+    answer += ' [<polite>]';
+  }
+  lines.push(`<answer> = ${answer};`);
+  if (garbageWeight > 0 && garbage.length > 0) {
+    // Weights on the words themselves: pocketsphinx ignores them on a rule reference.
+    lines.push(`<garbage> = ${jsgfAlternatives(garbage.map((w) => `/${garbageWeight}/ ${w}`))};`);
+    lines.push('public <utterance> = <answer> | <garbage>+;');
+  } else {
+    lines.push('public <utterance> = <answer>;');
+  }
+  const jsgf = `${lines.join('\n')}\n`;
+  for (const w of [...fillers, ...carriers, ...polite, ...garbage].flatMap((p) => p.split(' '))) words.add(w);
+  const dictLines = [...words].sort().map((w) => dict.get(w) ?? '');
   const key = `jsgf-${createHash('sha1').update(jsgf).digest('hex').slice(0, 16)}`;
   return { kind: 'grammar', key, phrases, jsgf, dict: `${dictLines.join('\n')}\n` };
 }

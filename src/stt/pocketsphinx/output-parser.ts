@@ -19,11 +19,12 @@ export interface DecodedUtterance {
   words: DecodedWord[];
 }
 
-const TIME_LINE = /^(\S+) (\d+\.\d+) (\d+\.\d+) (-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)$/;
+const TIME_LINE = /^(\S+) (-?\d+\.\d+) (-?\d+\.\d+) (-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)$/;
 
 function isFiller(word: string): boolean {
   // <s>, </s>, <sil>, [NOISE], [BREATH], ++GARBAGE++ …
-  return word.startsWith('<') || word.startsWith('[') || word.startsWith('+');
+  // `(NULL) -0.010 -0.010 1.000000` is the time line of an empty grammar hypothesis.
+  return word.startsWith('<') || word.startsWith('[') || word.startsWith('+') || word === '(NULL)';
 }
 
 /**
@@ -53,6 +54,8 @@ export class PocketsphinxOutputParser {
   }
 
   private line(line: string): void {
+    // An empty grammar hypothesis, whatever its time fields look like, is never a transcript.
+    if (/^\s*\(NULL\)(\s|$)/.test(line)) return;
     const m = TIME_LINE.exec(line);
     if (m) {
       const word = (m[1] ?? '').replace(/\(\d+\)$/, '');

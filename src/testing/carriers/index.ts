@@ -9,14 +9,20 @@ import { createTelnyxSimulator } from './telnyx/simulator.js';
 import { createTwilioSimulator } from './twilio/simulator.js';
 import { createVonageSimulator } from './vonage/simulator.js';
 
+/** What every simulator can be asked to do differently. */
+export interface SimulatorSwitches {
+  /** The carrier's transfer REST call fails (the destination refused): the call stays as it was. */
+  rejectTransfers?: boolean;
+}
+
 export interface SimulatorEntry {
   carrier: CarrierSimulator['carrier'];
-  create(): CarrierSimulator;
+  create(switches?: SimulatorSwitches): CarrierSimulator;
 }
 
 export const carrierSimulators: readonly SimulatorEntry[] = [
-  { carrier: 'twilio', create: () => createTwilioSimulator() },
-  { carrier: 'telnyx', create: () => createTelnyxSimulator() },
-  { carrier: 'vonage', create: () => createVonageSimulator() },
-  { carrier: 'plivo', create: () => createPlivoSimulator() },
+  { carrier: 'twilio', create: (o) => createTwilioSimulator({ ...o }) },
+  { carrier: 'telnyx', create: (o) => createTelnyxSimulator({ ...o }) },
+  { carrier: 'vonage', create: (o) => createVonageSimulator({ ...o }) },
+  { carrier: 'plivo', create: (o) => createPlivoSimulator({ ...o }) },
 ];

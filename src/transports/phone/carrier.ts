@@ -19,6 +19,11 @@ export interface CarrierAccount {
   credentials: Readonly<Record<string, string>>;
   /** The carrier's REST API base (the number's `apiBaseUrl`, else `defaultApiBaseUrl`), no trailing slash. */
   apiBaseUrl: string;
+  /**
+   * The fetch for the REST calls (default: the global one): guarded at connect time when
+   * `apiBaseUrl` is the number's own (`phone/carrier-fetch.ts`).
+   */
+  fetch?: typeof globalThis.fetch;
 }
 
 /** An HTTP request from the carrier, as the carrier made it (signatures cover these bytes). */

@@ -15,7 +15,8 @@ export interface PhoneNumberRecord {
   teamId: string;
   /** E.164. */
   number: string;
-  provider: CarrierName;
+  /** The carrier, or `sip`: the built-in SIP endpoint (`transports/sip/`) answers the number. */
+  provider: CarrierName | 'sip';
   name?: string;
   assistantId?: string;
   /** Where this number's `assistant-request` goes (else the team's server). */
@@ -43,6 +44,8 @@ export interface PhoneDirectory {
   teamNumber(teamId: string, id: string): Promise<PhoneNumberRecord | undefined>;
   /** The number's credentials, decrypted; throws when they do not decrypt (server key changed). */
   account(number: PhoneNumberRecord, defaultApiBaseUrl: string): Promise<CarrierAccount>;
+  /** The `sip` number (E.164) an INVITE's Request-URI names, of any team; undefined when none. */
+  sipNumber?(number: string): Promise<PhoneNumberRecord | undefined>;
   /** The number and carrier id of a phone call; undefined for another call. */
   leg(callId: string): Promise<PhoneCallLeg | undefined>;
 }

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { EntryPointDeps, MountedEntryPoint } from '../ports.js';
+import { guardedDirectory } from './carrier-fetch.js';
 import { CarrierRegistry } from './carriers.js';
 import { PhoneOutbound } from './outbound.js';
 import { phoneMediaRoute } from './phone-media-route.js';
@@ -19,12 +20,17 @@ export interface PhoneEntryDeps extends EntryPointDeps {
   carriers?: CarrierRegistry;
 }
 
+/** Carrier REST calls to private addresses need the operator's leave (default: refused). */
+const allowPrivateOf = (deps: EntryPointDeps): boolean => deps.allowPrivateNetworks ?? false;
+
 export async function registerPhoneEntryPoint(
   app: FastifyInstance,
   deps: PhoneEntryDeps,
 ): Promise<MountedEntryPoint> {
-  const numbers = deps.phoneNumbers;
-  if (!numbers) throw new Error('the phone entry point needs the phone-number store (deps.phoneNumbers)');
+  if (!deps.phoneNumbers)
+    throw new Error('the phone entry point needs the phone-number store (deps.phoneNumbers)');
+  // Every account made from here on carries the guarded fetch for a team-set API base.
+  const numbers = guardedDirectory(deps.phoneNumbers, allowPrivateOf(deps));
   const carriers = deps.carriers ?? new CarrierRegistry();
   const full = { ...deps, numbers, carriers };
   // Encapsulated: the raw-body parsers apply to the carrier webhooks only.

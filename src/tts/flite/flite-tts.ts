@@ -1,6 +1,9 @@
 /**
  * Local text-to-speech with CMU Flite (Debian `flite`). Voices: `flite -lv` (kal, kal16, awb,
- * rms, slt, awb_time); default `slt`, a 16 kHz female US voice.
+ * rms, slt, awb_time); default `kal16`, a 16 kHz male US voice, chosen by measurement
+ * (`npm run bench:offline-dialog -- --voices`: 16 assistant sentences round trip through
+ * pocketsphinx): 15 % word errors against `slt` 26 % and `rms` 27 %, and the first audio in about
+ * half of `slt`'s time. `awb` (Scottish) measured 13 % but is slower; every voice stays selectable.
  *
  * Flite writes its WAV only when the whole input is synthesised, so long text is cut at
  * sentence boundaries into pieces of up to ~250 characters, one process each, streamed in order:
@@ -19,7 +22,7 @@ const PROVIDER = 'flite';
 export interface FliteTtsOptions {
   /** Default `flite` (on PATH). */
   binary?: string;
-  /** Default voice when a request names none. Default `slt`. */
+  /** Default voice when a request names none. Default `kal16`. */
   voice?: string;
   /** Longest text given to one process. Default 250 characters. */
   maxPieceChars?: number;
@@ -54,7 +57,7 @@ export class FliteTts implements TtsProvider {
     readonly voices: readonly string[],
     private readonly options: FliteTtsOptions = {},
   ) {
-    this.defaultVoice = options.voice ?? 'slt';
+    this.defaultVoice = options.voice ?? 'kal16';
   }
 
   async *synthesize(text: string, options: TtsOptions, signal: AbortSignal): AsyncIterable<Int16Array> {

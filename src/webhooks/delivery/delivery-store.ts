@@ -194,3 +194,17 @@ export async function renewLeases(db: Db, owner: string, leaseMs: number): Promi
   await sql`update webhook_deliveries set lease_until = now() + (${leaseMs} * interval '1 millisecond')
     where lease_owner = ${owner} and status = 'pending' and lease_until is not null`.execute(db);
 }
+
+/**
+ * Lets go of every pending delivery this process holds (shutdown): the other servers' sweepers
+ * claim them at once instead of after the lease expires. Returns how many.
+ */
+export async function releaseLeases(db: Db, owner: string): Promise<number> {
+  const released = await db
+    .updateTable('webhook_deliveries')
+    .set({ lease_owner: null, lease_until: null })
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(released.numUpdatedRows);
+}

@@ -16,7 +16,7 @@ import { buildSignedHeaders } from '../../shared/webhook-signing.js';
 import { type SendResult, sendWebhook } from '../http/send.js';
 import { settleAttempt } from './attempt-outcome.js';
 import { attemptRecord, type DeliveryJob } from './delivery-job.js';
-import { claimDueDeliveries, renewLeases } from './delivery-store.js';
+import { claimDueDeliveries, releaseLeases, renewLeases } from './delivery-store.js';
 import { EndpointState, type PeerSignals } from './endpoint-state.js';
 import { holdDeliveries } from './endpoint-store.js';
 import { ResultWriter } from './result-writer.js';
@@ -114,7 +114,10 @@ export class Dispatcher {
     void this.sweep();
   }
 
-  /** Stops sending; in-flight attempts finish and their results are written. */
+  /**
+   * Stops sending; in-flight attempts finish and their results are written, then the leases of
+   * the deliveries still pending are released (another server's sweeper sends them at once).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.results.stop();
@@ -124,6 +127,12 @@ export class Dispatcher {
     for (const lane of this.lanes.values()) clearTimeout(lane.timer);
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.flush();
+    // What is still pending goes to the other servers at once, not after its lease expires.
+    const released = await releaseLeases(this.db, this.owner).catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'could not release the delivery leases at shutdown');
+      return 0;
+    });
+    if (released > 0) this.logger.info({ released }, 'pending deliveries released to the other servers');
   }
 
   /** The lease these deliveries should be inserted with, so no sweeper takes them meanwhile. */

@@ -16,6 +16,7 @@ import {
 import { api, type CallServer, callEvents, startCallServer } from '../../calls/support.js';
 
 export const TRANSFER_TO = '+14155550199';
+export const VOICEMAIL_MESSAGE = 'Hi, this is Parley calling back about your booking. Please call us back.';
 export const LONG_STORY = Array.from(
   { length: 12 },
   (_, i) => `This is sentence number ${i + 1} of a long story that keeps going for a while.`,
@@ -40,6 +41,10 @@ export interface Conformance {
   cs: CallServer;
   providers: FakeProviders;
   assistantId: string;
+  /** With `voicemailDetection` and a `voicemailMessage`. */
+  voicemailAssistantId: string;
+  /** With `voicemailDetection` and no message. */
+  silentVoicemailAssistantId: string;
   close(): Promise<void>;
 }
 
@@ -61,7 +66,24 @@ export async function startConformanceServer(): Promise<Conformance> {
     ],
   });
   if (created.status !== 201) throw new Error(`assistant: ${JSON.stringify(created.json)}`);
-  return { cs, providers, assistantId: created.json._id, close: () => cs.close() };
+  const voicemail = async (fields: Record<string, unknown>): Promise<string> => {
+    const res = await api(cs, 'POST', '/v1/assistants', {
+      name: 'phone conformance voicemail',
+      welcomeMessage: 'Hello, this is Parley.',
+      assistantServer: { url: cs.receiver.url },
+      ...fields,
+    });
+    if (res.status !== 201) throw new Error(`voicemail assistant: ${JSON.stringify(res.json)}`);
+    return res.json._id;
+  };
+  return {
+    cs,
+    providers,
+    assistantId: created.json._id,
+    voicemailAssistantId: await voicemail({ voicemailDetection: true, voicemailMessage: VOICEMAIL_MESSAGE }),
+    silentVoicemailAssistantId: await voicemail({ voicemailDetection: { enabled: true } }),
+    close: () => cs.close(),
+  };
 }
 
 /** Registers a number for the simulator's carrier; returns its id and inbound URL. */

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { readTwiml } from '../../../src/testing/carriers/twilio/twiml-read.js';
 import type { CarrierHttpRequest } from '../../../src/transports/phone/carrier.js';
-import { afterConnect, twilioCarrier } from '../../../src/transports/phone/twilio/carrier.js';
+import {
+  afterConnect,
+  DIAL_FAILED_MESSAGE,
+  twilioCarrier,
+} from '../../../src/transports/phone/twilio/carrier.js';
+import { dialTwiml } from '../../../src/transports/phone/twilio/twiml.js';
 import { TWILIO_STATUS_MAP } from '../../../src/transports/phone/twilio/webhooks.js';
 import { parseTwilioMessage } from '../../../src/transports/phone/twilio/wire.js';
 
@@ -249,5 +254,41 @@ describe('TwiML', () => {
       ['accountSid', false],
       ['authToken', true],
     ]);
+  });
+});
+
+describe('a transfer that Twilio accepts and that fails later', () => {
+  const afterReq = (form: Record<string, string>): CarrierHttpRequest => ({
+    method: 'POST',
+    url: 'https://parley.example/telephony/twilio/pn_1/calls/PC-1/after',
+    headers: {},
+    rawBody: Buffer.from(new URLSearchParams(form).toString()),
+  });
+
+  it("the <Dial> carries the call's after URL as its action", () => {
+    const xml = dialTwiml(
+      { type: 'number', number: '+15550100' },
+      { action: 'https://p.example/after?a=1&b=2' },
+    );
+    expect(xml).toContain(
+      '<Dial action="https://p.example/after?a=1&amp;b=2" method="POST"><Number>+15550100</Number></Dial>',
+    );
+  });
+
+  it.each(['busy', 'no-answer', 'failed'])(
+    'DialCallStatus %s: the caller hears an apology, then the call ends',
+    (status) => {
+      const reply = twilioCarrier.afterStream?.(afterReq({ CallSid: CA, DialCallStatus: status }));
+      expect(reply?.body).toContain(`<Say>${DIAL_FAILED_MESSAGE.replace("'", '&apos;')}</Say><Hangup/>`);
+    },
+  );
+
+  it('an answered dial, or the end of <Connect>, just hangs up', () => {
+    const forms: Record<string, string>[] = [
+      { CallSid: CA, DialCallStatus: 'completed' },
+      { CallSid: CA, CallStatus: 'in-progress' },
+    ];
+    for (const form of forms)
+      expect(twilioCarrier.afterStream?.(afterReq(form)).body).toBe(afterConnect().body);
   });
 });

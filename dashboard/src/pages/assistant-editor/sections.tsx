@@ -196,7 +196,7 @@ export function SpeechSection() {
           hint={`Known: ${TTS_PROVIDERS.join(', ')}`}
         />
         <TextField path="config.speech.tts.model" label="Model" />
-        <TextField path="config.speech.tts.voice" label="Voice" placeholder="slt" />
+        <TextField path="config.speech.tts.voice" label="Voice" placeholder="kal16" />
         <NumberField path="config.speech.tts.speed" label="Speed" step={0.05} min={0.25} max={4} />
       </div>
       <SpeechFallback kind="tts" />

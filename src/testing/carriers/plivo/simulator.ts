@@ -21,6 +21,8 @@ export interface PlivoSimulatorOptions {
   echoMarksOnClear?: boolean;
   /** Sign the media upgrade (default true). */
   signUpgrade?: boolean;
+  /** Transfers (`legs=aleg`) answer 400 and leave the call and its stream as they were. */
+  rejectTransfers?: boolean;
 }
 
 export interface SimCall {
@@ -193,6 +195,8 @@ export class PlivoSimulator implements CarrierSimulator {
     }
     if (fields.legs !== 'aleg' || typeof fields.aleg_url !== 'string')
       return json(res, 400, { api_id: randomUUID(), error: 'legs and aleg_url are required' });
+    if (this.options.rejectTransfers)
+      return json(res, 400, { api_id: randomUUID(), error: 'the transfer could not be done' });
     json(res, 202, { api_id: randomUUID(), message: 'call transferred' });
     this.track(this.runTransfer(call, fields.aleg_url));
   }

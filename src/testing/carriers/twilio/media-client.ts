@@ -26,6 +26,13 @@ export interface TwilioMediaClientOptions {
   parameters: Record<string, string>;
   /** Called once the stream ended: `by` says who ended it. */
   onEnded?(by: 'caller' | 'carrier' | 'server'): void;
+  /**
+   * Keep every message received and the audio heard (default true); the benchmark turns it
+   * off so that hundreds of long calls do not grow the process.
+   */
+  retain?: boolean;
+  /** Every message from Parley as it arrives (`atMs`: performance.now()), e.g. inter-arrival timing. */
+  onMessage?(event: string, atMs: number): void;
 }
 
 export const twilioSid = (prefix: string): string => prefix + randomBytes(16).toString('hex');
@@ -52,8 +59,10 @@ export class TwilioMediaClient implements SimulatedMedia {
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
-    this.playout = new TwilioPlayout((name) =>
-      this.#send({ event: 'mark', streamSid: this.streamSid, mark: { name } }),
+    this.playout = new TwilioPlayout(
+      (name) => this.#send({ event: 'mark', streamSid: this.streamSid, mark: { name } }),
+      undefined,
+      options.retain ?? true,
     );
   }
 
@@ -238,7 +247,8 @@ export class TwilioMediaClient implements SimulatedMedia {
       this.protocolErrors.push('not JSON');
       return;
     }
-    this.received.push(message as { event: string });
+    this.options.onMessage?.(String(message.event), performance.now());
+    if (this.options.retain ?? true) this.received.push(message as { event: string });
     if (message.streamSid !== this.streamSid) {
       this.protocolErrors.push(`${String(message.event)} with streamSid ${String(message.streamSid)}`);
       return;

@@ -26,6 +26,8 @@ export class TwilioPlayout {
   constructor(
     private readonly echo: (markName: string) => void,
     private readonly now: () => number = () => performance.now(),
+    /** Keep what was heard (false: only counted; `heard()` is then empty). */
+    private readonly keepHeard = true,
   ) {}
 
   /** Queued µ-law bytes not yet played. */
@@ -92,8 +94,10 @@ export class TwilioPlayout {
       }
       if (due <= 0) break;
       const take = Math.min(due, head.audio.length);
-      this.#heard.push(head.audio.subarray(0, take));
-      this.#heardBytes += take;
+      if (this.keepHeard) {
+        this.#heard.push(head.audio.subarray(0, take));
+        this.#heardBytes += take;
+      }
       this.#runPlayed += take;
       due -= take;
       if (take === head.audio.length) this.#queue.shift();

@@ -40,6 +40,13 @@ export interface SimulatedTwilioCall {
 export interface TwilioSimulatorOptions {
   accountSid?: string;
   authToken?: string;
+  /**
+   * A live-call update that forwards (`Twiml` with `<Dial>`) answers 400 (Twilio's 13223, the
+   * dial target refused) and leaves the call and its stream as they were.
+   */
+  rejectTransfers?: boolean;
+  /** Media clients: keep messages and heard audio (default true), and a tap on every message. */
+  media?: { retain?: boolean; onMessage?(callSid: string, event: string, atMs: number): void };
 }
 
 const SIP_CODES: Readonly<Record<string, string>> = { busy: '486', 'no-answer': '487', failed: '404' };
@@ -56,8 +63,12 @@ export class TwilioSimulator implements CarrierSimulator {
   #outbound: SimulatedOutbound[] = [];
   #waiters: ((call: SimulatedOutbound) => void)[] = [];
   #pending = new Set<Promise<unknown>>();
+  readonly #rejectTransfers: boolean;
+  readonly #media: TwilioSimulatorOptions['media'];
 
   constructor(options: TwilioSimulatorOptions = {}) {
+    this.#rejectTransfers = options.rejectTransfers ?? false;
+    this.#media = options.media;
     this.credentials = {
       accountSid: options.accountSid ?? twilioSid('AC'),
       authToken: options.authToken ?? twilioSid('').slice(0, 32),
@@ -207,6 +218,8 @@ export class TwilioSimulator implements CarrierSimulator {
       callSid: call.callSid,
       parameters: stream.parameters,
       onEnded: (by) => void this.#track(this.#streamEnded(call, twiml, by)),
+      ...(this.#media?.retain === false ? { retain: false } : {}),
+      ...(this.#media?.onMessage ? { onMessage: this.#media.onMessage.bind(undefined, call.callSid) } : {}),
     });
     call.media = media;
     await media.connect(signature);
@@ -337,6 +350,8 @@ export class TwilioSimulator implements CarrierSimulator {
       return restError(400, 21220, 'Call is not in-progress. Cannot redirect.');
     if (twiml !== null) {
       const read = readTwiml(twiml);
+      if (read.dial && this.#rejectTransfers)
+        return restError(400, 13223, 'Dial: Invalid phone number format');
       if (read.dial) call.dialed = read.dial;
     }
     // A redirect ends the running `<Connect><Stream>`: the stream gets `stop`.

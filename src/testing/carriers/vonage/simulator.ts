@@ -25,6 +25,8 @@ export interface VonageSimulatorOptions {
   returnMarksOnClear?: boolean;
   /** Generate an RSA key pair for this simulator (default: one per process, new ids and secret). */
   freshKey?: boolean;
+  /** Transfers answer 400 and leave the call as it was (`transferOutcome: 'rejected'`). */
+  rejectTransfers?: boolean;
 }
 
 interface SimCall extends SimCallRecord {
@@ -93,6 +95,7 @@ export class VonageSimulator implements CarrierSimulator, FakeApiHost {
   private baseUrl = '';
 
   constructor(private readonly options: VonageSimulatorOptions = {}) {
+    if (options.rejectTransfers) this.transferOutcome = 'rejected';
     this.keys = generateVonageKeys({ freshKey: options.freshKey ?? false });
     this.credentials = {
       applicationId: this.keys.applicationId,

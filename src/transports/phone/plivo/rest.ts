@@ -54,7 +54,7 @@ export async function plivoRequest(
   if (body) headers['content-type'] = 'application/json';
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await (account.fetch ?? fetch)(url, {
       method,
       headers,
       ...(body ? { body: JSON.stringify(body) } : {}),

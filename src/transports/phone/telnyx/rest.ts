@@ -37,7 +37,7 @@ export async function telnyxPost(
   signal: AbortSignal,
 ): Promise<TelnyxResponse> {
   const apiKey = credential(account, 'apiKey');
-  const response = await fetch(`${account.apiBaseUrl.replace(/\/+$/, '')}${path}`, {
+  const response = await (account.fetch ?? fetch)(`${account.apiBaseUrl.replace(/\/+$/, '')}${path}`, {
     method: 'POST',
     headers: {
       authorization: `Bearer ${apiKey}`,

@@ -32,13 +32,34 @@ import {
 import { checkTwilioSignature } from './signature.js';
 import { connectStreamTwiml, dialTwiml, hangupTwiml, sayAndHangupTwiml } from './twiml.js';
 import { parseTwilioInbound, parseTwilioStatus } from './webhooks.js';
-import { E164_PATTERN, SIP_URI_PATTERN } from './wire.js';
+import { E164_PATTERN, SIP_URI_PATTERN, webhookParams } from './wire.js';
 
 const xml = (body: string): CarrierReply => ({ status: 200, contentType: 'text/xml; charset=utf-8', body });
 
 /** What the `<Connect action>` URL (`CallUrls.afterUrl`) answers once the stream has ended. */
 export function afterConnect(): CarrierReply {
   return xml(hangupTwiml());
+}
+
+/** Said when a forwarded call's `<Dial>` was not answered (busy, no answer, failed). */
+export const DIAL_FAILED_MESSAGE = "Sorry, we couldn't connect your call. Please try again later. Goodbye.";
+const DIAL_FAILED = new Set(['busy', 'no-answer', 'failed', 'canceled']);
+
+/**
+ * What the call's after URL answers: after `<Connect>` the call ends (`<Hangup/>`). After a
+ * transfer's `<Dial action>` (`DialCallStatus`): Twilio accepted the transfer, so the call was
+ * already reported `forwarded`; a dial that failed later (busy, no answer) cannot bring the caller
+ * back to the assistant (its media stream is gone), so the caller hears an apology and the call ends.
+ */
+export function afterTwilioStream(req: CarrierHttpRequest): CarrierReply {
+  let dialStatus: string | null = null;
+  try {
+    dialStatus = webhookParams(req.method, req.url, req.rawBody).get('DialCallStatus');
+  } catch {
+    dialStatus = null;
+  }
+  if (dialStatus !== null && DIAL_FAILED.has(dialStatus)) return xml(sayAndHangupTwiml(DIAL_FAILED_MESSAGE));
+  return afterConnect();
 }
 
 /** Twilio's allowed ring time (`Timeout`, seconds) and call cap (`TimeLimit`, seconds). */
@@ -177,7 +198,7 @@ export const twilioCarrier: PhoneCarrier = {
   },
 
   /** The `<Connect action>` URL, fetched when the stream ends: the call is over. */
-  afterStream: () => afterConnect(),
+  afterStream: afterTwilioStream,
 
   parseStatus: parseTwilioStatus,
 
@@ -202,11 +223,14 @@ export const twilioCarrier: PhoneCarrier = {
     }
   },
 
-  async transfer(carrierCallId, to, account, signal): Promise<ControlResult> {
+  async transfer(carrierCallId, to, account, signal, urls): Promise<ControlResult> {
     const invalid = destinationError(to);
     if (invalid) return { ok: false, error: invalid };
     try {
-      const form = new URLSearchParams({ Twiml: dialTwiml(to) });
+      // Accepted here means forwarded; a dial that fails later reaches `afterTwilioStream`.
+      const form = new URLSearchParams({
+        Twiml: dialTwiml(to, urls ? { action: urls.afterUrl } : {}),
+      });
       const response = await twilioPost(account, callPath(carrierCallId), form, signal);
       if (response.status >= 200 && response.status < 300) return { ok: true };
       return { ok: false, error: twilioError(response, 'transfer').message };

@@ -54,7 +54,7 @@ export async function twilioPost(
 ): Promise<TwilioResponse> {
   const { accountSid, authToken } = twilioCredentials(account);
   const url = `${account.apiBaseUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}${path}`;
-  const response = await fetch(url, {
+  const response = await (account.fetch ?? fetch)(url, {
     method: 'POST',
     headers: {
       authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,

@@ -38,10 +38,11 @@ export const hangupTwiml = (): string => doc('<Hangup/>');
 export const sayAndHangupTwiml = (say: string): string => doc(`<Say>${xmlEscape(say)}</Say><Hangup/>`);
 
 /** Forwards the call: `<Dial>` to a number (E.164) or a SIP URI. */
-export function dialTwiml(to: TransferDestination, options: { say?: string } = {}): string {
+export function dialTwiml(to: TransferDestination, options: { say?: string; action?: string } = {}): string {
   const callerId = to.type === 'number' && to.callerId ? ` callerId="${xmlEscape(to.callerId)}"` : '';
+  const action = options.action ? ` action="${xmlEscape(options.action)}" method="POST"` : '';
   const noun =
     to.type === 'number' ? `<Number>${xmlEscape(to.number)}</Number>` : `<Sip>${xmlEscape(to.sipUri)}</Sip>`;
   const say = options.say ? `<Say>${xmlEscape(options.say)}</Say>` : '';
-  return doc(`${say}<Dial${callerId}>${noun}</Dial>`);
+  return doc(`${say}<Dial${callerId}${action}>${noun}</Dial>`);
 }

@@ -143,6 +143,9 @@ export const vonageCarrier: PhoneCarrier = {
 
   placeCall: createCall,
   hangUp: hangUpCall,
+  // A 204 means forwarded: the phone leg runs the connect NCCO from there, and a destination that
+  // is busy or does not answer later fails on Vonage's side (no stream is left to bring the caller
+  // back; the call was reported `forwarded`). A refused transfer (4xx) keeps the caller here.
   transfer: transferCall,
   sendDtmf: sendCallDtmf,
 

@@ -42,7 +42,7 @@ async function request(
   signal: AbortSignal,
 ): Promise<ApiAnswer> {
   const token = restJwt(credential(account, 'applicationId'), credential(account, 'privateKey'), Date.now());
-  const response = await fetch(`${account.apiBaseUrl}${path}`, {
+  const response = await (account.fetch ?? fetch)(`${account.apiBaseUrl}${path}`, {
     method,
     headers: {
       authorization: `Bearer ${token}`,
