@@ -135,11 +135,14 @@ export async function runCall(
     else if (m.type === 'assistant-text' && m.final) finals.push(m.text ?? '');
     else if (m.type === 'transcript' && m.final) heard.push(m.text ?? '');
   });
+  // A call that ends while the caller speaks ends its utterance too.
   ws.on('close', () => {
     closed = true;
+    speechDone?.();
   });
   ws.on('error', () => {
     closed = true;
+    speechDone?.();
   });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
@@ -179,6 +182,7 @@ export async function runCall(
     overlapped = false;
     heard = [];
     await new Promise<void>((resolve) => {
+      if (closed) return resolve();
       speechDone = resolve;
       speechPos = 0;
       speech = pcm;
@@ -260,7 +264,12 @@ export async function runCall(
     if (firstAudioAfter !== undefined && speechEndAt && !overlapped)
       last.latencyMs = firstAudioAfter - speechEndAt;
   }
-  if (!closed) await new Promise((r) => ws.once('close', r));
+  if (!closed) {
+    // The caller hung up ({type: 'end'}): the server closes; a socket still open after 10 s is closed here.
+    const timer = setTimeout(() => ws.terminate(), 10_000);
+    await new Promise((r) => ws.once('close', r));
+    clearTimeout(timer);
+  }
   const report = await server.hooks.report(callId, 20_000);
   const booked = server.hooks
     .events(callId)

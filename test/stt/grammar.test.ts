@@ -15,17 +15,17 @@ function dictionary(unknown: readonly string[] = []): ReadonlyMap<string, string
 }
 
 describe('grammar from expected phrases', () => {
-  it('wraps the phrases in fillers, carriers and politeness, up to three in a row, with a garbage loop', () => {
-    const plan = planDecoder(['yes', 'tuesday', 'at ten'], dictionary());
+  it('wraps the phrases in fillers, carriers and politeness, two in a row, with an optional garbage loop', () => {
+    const plan = planDecoder(['yes', 'tuesday', 'at ten'], dictionary(), { garbageWeight: 0.0001 });
     expect(plan.kind).toBe('grammar');
     if (plan.kind !== 'grammar') return;
     const lines = plan.jsgf.split('\n');
     expect(lines).toContain('<phrase> = at ten | tuesday | yes;');
     expect(lines.find((l) => l.startsWith('<filler> ='))).toMatch(/\bum\b.*\buh\b/);
     expect(lines.find((l) => l.startsWith('<carrier> ='))).toContain("i'd like");
-    expect(lines.find((l) => l.startsWith('<polite> ='))).toContain('thank you');
-    expect(lines).toContain('<part> = [<filler>] [<carrier>] <phrase>;');
-    expect(lines).toContain('<answer> = <part> [<part>] [<part>] [<polite>];');
+    expect(lines.find((l) => l.startsWith('<polite> ='))).toBe('<polite> = please;');
+    expect(lines).toContain('<part> = [<filler>] [<carrier>] <phrase> [<polite>];');
+    expect(lines).toContain('<answer> = <part> [<part>];');
     expect(lines).toContain('public <utterance> = <answer> | <garbage>+;');
     expect(lines.find((l) => l.startsWith('<garbage> ='))).toMatch(/^<garbage> = \/0\.0001\/ the \| /);
     // Every word of the grammar has a pronunciation in its dictionary.
@@ -44,7 +44,9 @@ describe('grammar from expected phrases', () => {
   });
 
   it('leaves words the phrases use out of the garbage loop, and wrapping words the dictionary lacks', () => {
-    const plan = planDecoder(['the red one', 'blue'], dictionary(['hmm', 'gotcha']));
+    const plan = planDecoder(['the red one', 'blue'], dictionary(['hmm', 'gotcha']), {
+      garbageWeight: 0.001,
+    });
     if (plan.kind !== 'grammar') throw new Error('expected a grammar');
     const garbage = plan.jsgf.split('\n').find((l) => l.startsWith('<garbage> =')) ?? '';
     expect(garbage).not.toMatch(/ (the|red|blue)\b/);
@@ -57,9 +59,14 @@ describe('grammar from expected phrases', () => {
       kind: 'open',
       reason: "'3pm' is not in the dictionary",
     });
+    expect(
+      planDecoder(['yes'], dictionary()).kind === 'grammar' && planDecoder(['yes'], dictionary()),
+    ).not.toMatchObject({
+      jsgf: expect.stringContaining('<garbage>'),
+    });
     const plain = planDecoder(['yes', 'no'], dictionary(), { maxPhrases: 1, garbageWeight: 0 });
     if (plain.kind !== 'grammar') throw new Error('expected a grammar');
-    expect(plain.jsgf).toContain('<answer> = <part> [<polite>];');
+    expect(plain.jsgf).toContain('<answer> = <part>;');
     expect(plain.jsgf).toContain('public <utterance> = <answer>;');
     expect(plain.jsgf).not.toContain('<garbage>');
     // Same phrases → same grammar file (decoders are cached by key).

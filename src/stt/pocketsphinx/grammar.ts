@@ -58,7 +58,7 @@ export const GRAMMAR_CARRIERS = [
 ];
 /** How people end one. */
 // biome-ignore format: a word list reads best packed
-export const GRAMMAR_POLITENESS = ['please', 'thanks', 'thank you', 'thank you very much', 'if possible'];
+export const GRAMMAR_POLITENESS = ['please'];
 /**
  * Out-of-grammar speech: a loop of common short words of varied sounds, weighted well below the
  * answers, so a cough or an off-topic sentence comes out as these words (which the dialog does not
@@ -81,7 +81,7 @@ export const GRAMMAR_GARBAGE = [
 export const DEFAULT_GARBAGE_WEIGHT = 0;
 
 export interface GrammarOptions {
-  /** Wrap the phrases in fillers, carrier phrases and politeness, and allow up to this many in a row. Default 3. */
+  /** Expected phrases allowed in a row ("Tuesday" + "at ten"). Default 2. */
   maxPhrases?: number;
   /** Weight of each out-of-grammar word, against 1 for an expected one (0 turns the loop off). */
   garbageWeight?: number;
@@ -122,7 +122,7 @@ export function planDecoder(
   const carriers = known(GRAMMAR_CARRIERS);
   const polite = known(GRAMMAR_POLITENESS);
   const garbage = GRAMMAR_GARBAGE.filter((w) => dict.has(w) && !words.has(w));
-  const maxPhrases = Math.max(1, options.maxPhrases ?? 3);
+  const maxPhrases = Math.max(1, options.maxPhrases ?? 2);
   const garbageWeight = options.garbageWeight ?? DEFAULT_GARBAGE_WEIGHT;
 
   const lines = ['#JSGF V1.0;', 'grammar parley;', `<phrase> = ${jsgfAlternatives(phrases)};`];
@@ -135,13 +135,14 @@ export function planDecoder(
     lines.push(`<carrier> = ${jsgfAlternatives(carriers)};`);
     part = part.replace('<phrase>', '[<carrier>] <phrase>');
   }
-  lines.push(`<part> = ${part};`);
-  let answer = `<part>${' [<part>]'.repeat(maxPhrases - 1)}`;
   if (polite.length > 0) {
+    // Inside a part, not as a trailing optional rule of the utterance: that one left 8 kHz
+    // decodes with an empty hypothesis (pocketsphinx 5prealpha).
     lines.push(`<polite> = ${jsgfAlternatives(polite)};`);
-    answer += ' [<polite>]';
+    part += ' [<polite>]';
   }
-  lines.push(`<answer> = ${answer};`);
+  lines.push(`<part> = ${part};`);
+  lines.push(`<answer> = <part>${' [<part>]'.repeat(maxPhrases - 1)};`);
   if (garbageWeight > 0 && garbage.length > 0) {
     // Weights on the words themselves: pocketsphinx ignores them on a rule reference.
     lines.push(`<garbage> = ${jsgfAlternatives(garbage.map((w) => `/${garbageWeight}/ ${w}`))};`);

@@ -136,6 +136,12 @@ export type Assistant = {
   recordingEnabled?: boolean;
   /** Also store a stereo WAV: caller left, assistant right (GET /v1/calls/:id/recording?channels=stereo) */
   recordingStereo?: boolean;
+  /** Outbound phone calls: ask the carrier's answering-machine detection. On a machine the assistant says `voicemailMessage` and hangs up, or hangs up at once without one (endedReason `voicemail`) */
+  voicemailDetection?: boolean | {
+    enabled?: boolean;
+  };
+  /** Left on an answering machine (with `voicemailDetection`) */
+  voicemailMessage?: string;
   dialog?: {
     [key: string]: unknown;
   };
